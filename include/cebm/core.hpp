@@ -1,0 +1,25 @@
+#pragma once
+/// @file
+/// Umbrella header of `cebm::core`: the exponential-family mathematics over Eigen arrays (and, with
+/// `cebm/torch.hpp` included as well, over torch tensors).
+#include "cebm/config.hpp"
+#include "cebm/core/checks.hpp"
+#include "cebm/core/exponential_family.hpp"
+#include "cebm/core/ops.hpp"
+#include "cebm/core/param_pack.hpp"
+#include "cebm/core/parameterization.hpp"
+#include "cebm/divergences/bregman_divergence.hpp"
+#include "cebm/divergences/conjugate_dual.hpp"
+#include "cebm/divergences/kl.hpp"
+#include "cebm/families/bernoulli.hpp"
+#include "cebm/families/categorical.hpp"
+#include "cebm/families/gamma.hpp"
+#include "cebm/families/gaussian.hpp"
+#include "cebm/families/mixture.hpp"
+#include "cebm/families/poisson.hpp"
+#include "cebm/families/von_mises_fisher.hpp"
+#include "cebm/models/conjugate_energy.hpp"
+#include "cebm/models/log_density.hpp"
+#include "cebm/models/mixture_energy.hpp"
+#include "cebm/models/posterior.hpp"
+#include "cebm/version.hpp"
