@@ -8,6 +8,7 @@
 /// (`Eigen::ArrayXXd`, `Eigen::ArrayXXf`) or a `torch::Tensor`.
 #include <array>
 #include <cstddef>
+#include <type_traits>
 #include <utility>
 
 namespace cebm {
@@ -27,10 +28,10 @@ param_pack<A, 1 + sizeof...(More)> make_pack(A first, More... more) {
   return param_pack<A, 1 + sizeof...(More)>{{{std::move(first), A(std::move(more))...}}};
 }
 
-/// Applies `f` to every statistic and packs the results.
+/// Applies `f` to every statistic and packs the results (which may be of another array type).
 template <class A, std::size_t S, class Fn>
 auto transform(const param_pack<A, S>& p, Fn&& f) {
-  param_pack<A, S> out;
+  param_pack<std::decay_t<decltype(f(p[0]))>, S> out;
   for (std::size_t s = 0; s < S; ++s) out[s] = f(p[s]);
   return out;
 }

@@ -1,7 +1,7 @@
 #pragma once
 /// @file
 /// Small pack helpers shared by the generic algorithms (internal).
-#include "cebm/core/exponential_family.hpp"
+#include "cebm/core/checks.hpp"
 
 namespace cebm::detail {
 
@@ -16,6 +16,7 @@ A inner_sum(const param_pack<A, S>& a, const param_pack<A, S>& b) {
 /// Each statistic of `p` broadcast to the shape of `like`.
 template <class A, std::size_t S>
 param_pack<A, S> expand_pack(const param_pack<A, S>& p, const A& like, const char* where) {
+  check_pack_shapes(p, where, "the natural parameters");
   return transform(p, [&](const A& ps) { return A(ops::expand_as(ps, like, where)); });
 }
 

@@ -1,0 +1,12 @@
+# Runs the must-not-compile command and checks it fails with exactly one "error:" line.
+string(REPLACE "|" ";" CMD "${CMD}")
+execute_process(COMMAND ${CMD} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(rc EQUAL 0)
+  message(FATAL_ERROR "the bad family compiled")
+endif()
+string(REGEX MATCHALL "error:" errors "${out}${err}")
+list(LENGTH errors n)
+if(NOT n EQUAL 1)
+  message(FATAL_ERROR "expected exactly one compiler error, got ${n}:\n${err}")
+endif()
+message(STATUS "one error, as expected")

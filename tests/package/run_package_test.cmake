@@ -1,0 +1,36 @@
+# Installs cebm into a scratch prefix, then builds and runs consumers three ways:
+#   1. tests/package with find_package(cebm) against the installed prefix;
+#   2. tests/package with add_subdirectory(<cebm source>);
+#   3. examples/custom_family, out of tree, against the installed prefix.
+file(REMOVE_RECURSE ${WORK_DIR})
+set(prefix ${WORK_DIR}/prefix)
+
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    list(JOIN ARGN " " cmd)
+    message(FATAL_ERROR "failed (${rc}): ${cmd}\n${out}\n${err}")
+  endif()
+  message(STATUS "${out}")
+endfunction()
+
+run(${CMAKE_COMMAND} --install ${BINARY_DIR} --prefix ${prefix})
+if(NOT EXISTS ${prefix}/share/cmake/cebm/cebmConfig.cmake OR NOT EXISTS ${prefix}/include/cebm/version.hpp)
+  message(FATAL_ERROR "the install tree lacks cebmConfig.cmake or version.hpp")
+endif()
+
+foreach(mode find_package add_subdirectory)
+  set(build ${WORK_DIR}/consumer-${mode})
+  run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/package -B ${build} -G ${GENERATOR}
+      -DCMAKE_BUILD_TYPE=Release -DCEBM_CONSUMER_MODE=${mode} -DCEBM_SOURCE_DIR=${SOURCE_DIR}
+      -DCMAKE_PREFIX_PATH=${prefix})
+  run(${CMAKE_COMMAND} --build ${build})
+  run(${build}/consumer_core)
+  run(${build}/consumer_torch)
+endforeach()
+
+set(build ${WORK_DIR}/custom_family)
+run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples/custom_family -B ${build} -G ${GENERATOR}
+    -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=${prefix})
+run(${CMAKE_COMMAND} --build ${build})
+run(${build}/custom_family)
