@@ -123,6 +123,11 @@ template <class X, class Y>
 auto expand_as(const X& a, const Y& like, const char* where) {
   return backend<plain_t<X>>::expand_as(a, like, where);
 }
+/// Throws (naming `where`) unless `a` broadcasts to `like`'s shape as `expand_as` allows; copies nothing.
+template <class X, class Y>
+void check_broadcast(const X& a, const Y& like, const char* where) {
+  backend<plain_t<X>>::check_broadcast(a, like, where);
+}
 /// Number of entries along the first axis.
 template <class X>
 std::int64_t rows(const X& a) { return backend<plain_t<X>>::rows(a); }
@@ -204,12 +209,18 @@ struct backend<Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic>> {
     for (std::size_t i = 0; i < cols.size(); ++i) out.col(static_cast<Eigen::Index>(i)) = cols[i].col(0);
     return out;
   }
+  static void check_broadcast(const A& a, const A& like, const char* where) {
+    const bool same = a.rows() == like.rows() && a.cols() == like.cols();
+    const bool row = a.rows() == 1 && (a.cols() == like.cols() || a.cols() == 1);
+    if (!same && !row)
+      throw std::invalid_argument(std::string(where) + ": shape " + shape_string(a) + " does not broadcast to " +
+                                  shape_string(like) + " (expected the same shape or a single row)");
+  }
   static A expand_as(const A& a, const A& like, const char* where) {
+    check_broadcast(a, like, where);
     if (a.rows() == like.rows() && a.cols() == like.cols()) return a;
-    if (a.rows() == 1 && a.cols() == like.cols()) return a.replicate(like.rows(), 1);
-    if (a.rows() == 1 && a.cols() == 1) return A::Constant(like.rows(), like.cols(), a(0, 0));
-    throw std::invalid_argument(std::string(where) + ": shape " + shape_string(a) + " does not broadcast to " +
-                                shape_string(like) + " (expected the same shape or a single row)");
+    if (a.cols() == like.cols()) return a.replicate(like.rows(), 1);
+    return A::Constant(like.rows(), like.cols(), a(0, 0));
   }
   static std::int64_t rows(const A& a) { return a.rows(); }
   static A zeros_row(const A&, std::int64_t n) { return A::Zero(1, n); }

@@ -6,6 +6,7 @@
 /// otherwise the right-hand side through `F::natural_from_mean`. The Legendre identity
 /// B(λ) + B*(∇B(λ)) = ⟨λ, ∇B(λ)⟩ holds coordinate-wise.
 #include "cebm/core/checks.hpp"
+#include "cebm/detail/pack_algebra.hpp"
 
 namespace cebm {
 

@@ -17,10 +17,13 @@ namespace cebm {
 template <class F, class A, std::size_t S>
 A marginal_energy(const param_pack<A, S>& lambda, const param_pack<A, S>& t) {
   if constexpr (detail::require_family<F, A>()) {
-    const param_pack<A, S> bias = detail::expand_pack(lambda, t[0], "cebm::marginal_energy (bias λ vs t(x))");
-    detail::check_natural_params<F>(bias, "cebm::marginal_energy (bias λ)");
-    const A energy = ops::sum_last(F::log_normalizer(bias)) -
-                     ops::sum_last(F::log_normalizer(posterior_params<F>(bias, t)));
+    detail::check_natural_params<F>(lambda, "cebm::marginal_energy (bias λ)");
+    detail::check_pack_shapes(t, "cebm::marginal_energy", "the statistics t(x)");
+    ops::check_broadcast(lambda[0], t[0], "cebm::marginal_energy (bias λ vs t(x))");
+    // Σ_k B(λ_k) once for the bias (a single row), broadcast over the batch afterwards.
+    const A posterior = ops::sum_last(F::log_normalizer(posterior_params<F>(lambda, t)));
+    const A energy =
+        ops::expand_as(ops::sum_last(F::log_normalizer(lambda)), posterior, "cebm::marginal_energy") - posterior;
     detail::check_finite(energy, "cebm::marginal_energy", "the energy");
     return energy;
   } else {
@@ -37,8 +40,9 @@ A joint_energy(const param_pack<A, S>& lambda, const param_pack<A, S>& t, const 
     if (!ops::same_shape(eta[0], t[0]))
       throw std::invalid_argument("cebm::joint_energy: z has shape " + ops::shape_string(z) +
                                   " but t(x) has statistics of shape " + ops::shape_string(t[0]));
-    const A energy = ops::sum_last(F::log_normalizer(bias)) - detail::inner_sum(detail::add_packs(bias, t), eta) -
-                     detail::sum_log_base_measure<F>(z);
+    const A coupling = detail::inner_sum(detail::add_packs(bias, t), eta) + detail::sum_log_base_measure<F>(z);
+    const A energy =
+        ops::expand_as(ops::sum_last(F::log_normalizer(lambda)), coupling, "cebm::joint_energy") - coupling;
     detail::check_finite(energy, "cebm::joint_energy", "the energy");
     return energy;
   } else {

@@ -54,14 +54,17 @@ struct backend<at::Tensor> {
     if (cols.empty()) throw std::invalid_argument("cebm::ops::stack_last: nothing to stack");
     return at::stack(cols, -1);
   }
-  static A expand_as(const A& a, const A& like, const char* where) {
-    if (a.sizes() == like.sizes()) return a;
+  static void check_broadcast(const A& a, const A& like, const char* where) {
     // Broadcasting right-aligns the axes: every axis of `a` must be 1 or match.
     bool ok = a.dim() <= like.dim();
     for (std::int64_t i = 1; ok && i <= a.dim(); ++i) ok = a.size(-i) == 1 || a.size(-i) == like.size(-i);
     if (!ok)
       throw std::invalid_argument(std::string(where) + ": shape " + shape_string(a) + " does not broadcast to " +
                                   shape_string(like));
+  }
+  static A expand_as(const A& a, const A& like, const char* where) {
+    if (a.sizes() == like.sizes()) return a;
+    check_broadcast(a, like, where);
     return a.expand_as(like);
   }
   static std::int64_t rows(const A& a) { return a.dim() == 0 ? 1 : a.size(0); }
