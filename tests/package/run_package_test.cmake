@@ -1,6 +1,6 @@
 # Installs cebm into a scratch prefix, then builds and runs consumers three ways:
 #   1. tests/package with find_package(cebm) against the installed prefix;
-#   2. tests/package with add_subdirectory(<cebm source>);
+#   2. tests/package with add_subdirectory(<cebm source>), and with FetchContent;
 #   3. examples/custom_family, out of tree, against the installed prefix.
 file(REMOVE_RECURSE ${WORK_DIR})
 set(prefix ${WORK_DIR}/prefix)
@@ -19,7 +19,7 @@ if(NOT EXISTS ${prefix}/share/cmake/cebm/cebmConfig.cmake OR NOT EXISTS ${prefix
   message(FATAL_ERROR "the install tree lacks cebmConfig.cmake or version.hpp")
 endif()
 
-foreach(mode find_package add_subdirectory)
+foreach(mode find_package add_subdirectory fetchcontent)
   set(build ${WORK_DIR}/consumer-${mode})
   run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/package -B ${build} -G ${GENERATOR}
       -DCMAKE_BUILD_TYPE=Release -DCEBM_CONSUMER_MODE=${mode} -DCEBM_SOURCE_DIR=${SOURCE_DIR}
