@@ -1,0 +1,109 @@
+#pragma once
+/// @file
+/// The CEBM encoder t_θ(x) of the paper's Table 5, as the published results used it (reference
+/// notes §1.1): four convolutions with Swish after every one, then two heads producing the raw
+/// outputs (t₁, r) of the two Gaussian statistics; the model maps r into the domain (−r² by
+/// default, see `gaussian_statistics`).
+///
+///   28×28×1:  conv 3×3 64 s1, conv 4×4 64 s2, conv 4×4 32 s2, conv 4×4 32 s2 (padding 1) → 288
+///   32×32×3:  the same kernels with 64, 128, 256, 512 channels                              → 8192
+///   heads:    `split`  (published code): two branches [Linear(flat → H), Swish, Linear(H → K)]
+///             `shared` (Table 5 as printed): Linear(flat → H), Swish, then Linear(H → 2K)
+///             `linear` (the later refactor): two Linear(flat → K)
+///   H = 128 for 28×28, 1024 for 32×32; K = 128.
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+
+#include "cebm/core/arg.hpp"
+#include "cebm/torch/nn/swish.hpp"
+
+namespace cebm::nn {
+
+enum class encoder_head { split, shared, linear };
+
+struct conv_encoder_options {
+  CEBM_ARG(std::int64_t, in_channels) = 1;
+  CEBM_ARG(std::int64_t, image_size) = 28;
+  CEBM_ARG(std::vector<std::int64_t>, channels) = std::vector<std::int64_t>{64, 64, 32, 32};
+  CEBM_ARG(std::int64_t, hidden) = 128;
+  CEBM_ARG(std::int64_t, latent_dim) = 128;
+  CEBM_ARG(encoder_head, head) = encoder_head::split;
+
+ public:
+  /// Table 5(a): MNIST / Fashion-MNIST, 28×28×1.
+  static conv_encoder_options mnist() { return conv_encoder_options{}; }
+  /// Table 5(b): CIFAR-10 / SVHN, 32×32×3.
+  static conv_encoder_options cifar() {
+    return conv_encoder_options{}.in_channels(3).image_size(32).channels({64, 128, 256, 512}).hidden(1024);
+  }
+};
+
+class ConvEncoderImpl : public torch::nn::Cloneable<ConvEncoderImpl> {
+ public:
+  explicit ConvEncoderImpl(conv_encoder_options o = {}) : o_(std::move(o)) { reset(); }
+
+  void reset() override {
+    if (o_.channels().size() != 4)
+      throw std::invalid_argument("cebm::nn::ConvEncoder: expects 4 conv channel counts, got " +
+                                  std::to_string(o_.channels().size()));
+    trunk_ = torch::nn::Sequential();
+    std::int64_t in = o_.in_channels(), size = o_.image_size();
+    const std::int64_t kernels[4] = {3, 4, 4, 4}, strides[4] = {1, 2, 2, 2};
+    for (int i = 0; i < 4; ++i) {
+      trunk_->push_back(torch::nn::Conv2d(
+          torch::nn::Conv2dOptions(in, o_.channels()[i], kernels[i]).stride(strides[i]).padding(1)));
+      trunk_->push_back(Swish());
+      in = o_.channels()[i];
+      size = (size + 2 - kernels[i]) / strides[i] + 1;
+    }
+    flat_ = in * size * size;
+    trunk_ = register_module("trunk", trunk_);
+    const std::int64_t h = o_.hidden(), k = o_.latent_dim();
+    switch (o_.head()) {
+      case encoder_head::split:
+        head1_ = register_module("head1", torch::nn::Sequential(torch::nn::Linear(flat_, h), Swish(), torch::nn::Linear(h, k)));
+        head2_ = register_module("head2", torch::nn::Sequential(torch::nn::Linear(flat_, h), Swish(), torch::nn::Linear(h, k)));
+        break;
+      case encoder_head::shared:
+        head1_ = register_module("head", torch::nn::Sequential(torch::nn::Linear(flat_, h), Swish(), torch::nn::Linear(h, 2 * k)));
+        break;
+      case encoder_head::linear:
+        head1_ = register_module("head1", torch::nn::Sequential(torch::nn::Linear(flat_, k)));
+        head2_ = register_module("head2", torch::nn::Sequential(torch::nn::Linear(flat_, k)));
+        break;
+    }
+  }
+
+  /// x: [B, C, H, W] → (t₁, r), each [B, K].
+  std::tuple<at::Tensor, at::Tensor> forward(const at::Tensor& x) {
+    if (x.dim() != 4 || x.size(1) != o_.in_channels() || x.size(2) != o_.image_size() || x.size(3) != o_.image_size())
+      throw std::invalid_argument("cebm::nn::ConvEncoder: expected images [B, " + std::to_string(o_.in_channels()) + ", " +
+                                  std::to_string(o_.image_size()) + ", " + std::to_string(o_.image_size()) + "], got " +
+                                  std::string(c10::str(x.sizes())));
+    const at::Tensor h = trunk_->forward(x).flatten(1);
+    if (o_.head() == encoder_head::shared) {
+      const at::Tensor both = head1_->forward(h);
+      return {both.narrow(1, 0, o_.latent_dim()), both.narrow(1, o_.latent_dim(), o_.latent_dim())};
+    }
+    return {head1_->forward(h), head2_->forward(h)};
+  }
+
+  std::int64_t flat_features() const { return flat_; }
+  const conv_encoder_options& options() const { return o_; }
+
+ private:
+  conv_encoder_options o_;
+  std::int64_t flat_ = 0;
+  torch::nn::Sequential trunk_{nullptr}, head1_{nullptr}, head2_{nullptr};
+};
+TORCH_MODULE(ConvEncoder);
+
+}  // namespace cebm::nn
