@@ -81,7 +81,8 @@ inline image_dataset load_fashion_mnist(const std::string& dir = default_fashion
     throw std::runtime_error(dir + ": no " + stem + ".gz or " + stem +
                              " (Fashion-MNIST; on Debian: apt-get install dataset-fashion-mnist)");
   };
-  return load_idx(find(prefix + "-images-idx3-ubyte"), find(prefix + "-labels-idx1-ubyte"));
+  const std::string images = find(prefix + "-images-idx3-ubyte");  // images first: the likelier question
+  return load_idx(images, find(prefix + "-labels-idx1-ubyte"));
 }
 
 }  // namespace cebm::data

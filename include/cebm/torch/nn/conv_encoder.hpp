@@ -46,26 +46,55 @@ struct conv_encoder_options {
   }
 };
 
+/// The convolutional trunk alone (four convolutions, Swish after each, flattened), shared by the
+/// CEBM encoder and the IGEBM energy network.
+class ConvTrunkImpl : public torch::nn::Cloneable<ConvTrunkImpl> {
+ public:
+  explicit ConvTrunkImpl(conv_encoder_options o = {}) : o_(std::move(o)) { reset(); }
+
+  void reset() override {
+    if (o_.channels().size() != 4)
+      throw std::invalid_argument("cebm::nn::ConvTrunk: expects 4 conv channel counts, got " +
+                                  std::to_string(o_.channels().size()));
+    convs_ = torch::nn::Sequential();
+    std::int64_t in = o_.in_channels(), size = o_.image_size();
+    const std::int64_t kernels[4] = {3, 4, 4, 4}, strides[4] = {1, 2, 2, 2};
+    for (int i = 0; i < 4; ++i) {
+      convs_->push_back(torch::nn::Conv2d(
+          torch::nn::Conv2dOptions(in, o_.channels()[i], kernels[i]).stride(strides[i]).padding(1)));
+      convs_->push_back(Swish());
+      in = o_.channels()[i];
+      size = (size + 2 - kernels[i]) / strides[i] + 1;
+    }
+    flat_ = in * size * size;
+    convs_ = register_module("convs", convs_);
+  }
+
+  /// x: [B, C, H, W] → [B, flat_features()].
+  at::Tensor forward(const at::Tensor& x) {
+    if (x.dim() != 4 || x.size(1) != o_.in_channels() || x.size(2) != o_.image_size() || x.size(3) != o_.image_size())
+      throw std::invalid_argument("cebm::nn::ConvTrunk: expected images [B, " + std::to_string(o_.in_channels()) + ", " +
+                                  std::to_string(o_.image_size()) + ", " + std::to_string(o_.image_size()) + "], got " +
+                                  std::string(c10::str(x.sizes())));
+    return convs_->forward(x).flatten(1);
+  }
+
+  std::int64_t flat_features() const { return flat_; }
+
+ private:
+  conv_encoder_options o_;
+  std::int64_t flat_ = 0;
+  torch::nn::Sequential convs_{nullptr};
+};
+TORCH_MODULE(ConvTrunk);
+
 class ConvEncoderImpl : public torch::nn::Cloneable<ConvEncoderImpl> {
  public:
   explicit ConvEncoderImpl(conv_encoder_options o = {}) : o_(std::move(o)) { reset(); }
 
   void reset() override {
-    if (o_.channels().size() != 4)
-      throw std::invalid_argument("cebm::nn::ConvEncoder: expects 4 conv channel counts, got " +
-                                  std::to_string(o_.channels().size()));
-    trunk_ = torch::nn::Sequential();
-    std::int64_t in = o_.in_channels(), size = o_.image_size();
-    const std::int64_t kernels[4] = {3, 4, 4, 4}, strides[4] = {1, 2, 2, 2};
-    for (int i = 0; i < 4; ++i) {
-      trunk_->push_back(torch::nn::Conv2d(
-          torch::nn::Conv2dOptions(in, o_.channels()[i], kernels[i]).stride(strides[i]).padding(1)));
-      trunk_->push_back(Swish());
-      in = o_.channels()[i];
-      size = (size + 2 - kernels[i]) / strides[i] + 1;
-    }
-    flat_ = in * size * size;
-    trunk_ = register_module("trunk", trunk_);
+    trunk_ = register_module("trunk", ConvTrunk(o_));
+    flat_ = trunk_->flat_features();
     const std::int64_t h = o_.hidden(), k = o_.latent_dim();
     switch (o_.head()) {
       case encoder_head::split:
@@ -84,11 +113,7 @@ class ConvEncoderImpl : public torch::nn::Cloneable<ConvEncoderImpl> {
 
   /// x: [B, C, H, W] → (t₁, r), each [B, K].
   std::tuple<at::Tensor, at::Tensor> forward(const at::Tensor& x) {
-    if (x.dim() != 4 || x.size(1) != o_.in_channels() || x.size(2) != o_.image_size() || x.size(3) != o_.image_size())
-      throw std::invalid_argument("cebm::nn::ConvEncoder: expected images [B, " + std::to_string(o_.in_channels()) + ", " +
-                                  std::to_string(o_.image_size()) + ", " + std::to_string(o_.image_size()) + "], got " +
-                                  std::string(c10::str(x.sizes())));
-    const at::Tensor h = trunk_->forward(x).flatten(1);
+    const at::Tensor h = trunk_->forward(x);
     if (o_.head() == encoder_head::shared) {
       const at::Tensor both = head1_->forward(h);
       return {both.narrow(1, 0, o_.latent_dim()), both.narrow(1, o_.latent_dim(), o_.latent_dim())};
@@ -102,7 +127,8 @@ class ConvEncoderImpl : public torch::nn::Cloneable<ConvEncoderImpl> {
  private:
   conv_encoder_options o_;
   std::int64_t flat_ = 0;
-  torch::nn::Sequential trunk_{nullptr}, head1_{nullptr}, head2_{nullptr};
+  ConvTrunk trunk_{nullptr};
+  torch::nn::Sequential head1_{nullptr}, head2_{nullptr};
 };
 TORCH_MODULE(ConvEncoder);
 

@@ -1,0 +1,41 @@
+#pragma once
+/// @file
+/// IGEBM baseline (reference notes §4): the CEBM conv trunk, an MLP and a scalar energy,
+///   trunk → Linear(flat → H) → Swish → Linear(H → 128) → Swish → Linear(128 → 1) = E(x);
+/// its representation is the 128-d pre-activation output of the second-to-last Linear.
+#include <torch/nn/module.h>
+#include <torch/nn/modules/linear.h>
+
+#include "cebm/torch/nn/conv_encoder.hpp"
+
+namespace cebm::models {
+
+struct igebm_options {
+  CEBM_ARG(nn::conv_encoder_options, trunk) = nn::conv_encoder_options::mnist();
+};
+
+class IgebmImpl : public torch::nn::Cloneable<IgebmImpl> {
+ public:
+  static constexpr const char* kind = "igebm";
+  explicit IgebmImpl(igebm_options o = {}) : o_(std::move(o)) { reset(); }
+
+  void reset() override {
+    trunk_ = register_module("trunk", nn::ConvTrunk(o_.trunk()));
+    fc1_ = register_module("fc1", torch::nn::Linear(trunk_->flat_features(), o_.trunk().hidden()));
+    fc2_ = register_module("fc2", torch::nn::Linear(o_.trunk().hidden(), o_.trunk().latent_dim()));
+    out_ = register_module("out", torch::nn::Linear(o_.trunk().latent_dim(), 1));
+  }
+
+  at::Tensor representation(const at::Tensor& x) { return fc2_->forward(at::silu(fc1_->forward(trunk_->forward(x)))); }
+  at::Tensor energy(const at::Tensor& x) { return out_->forward(at::silu(representation(x))).squeeze(1); }
+
+  const igebm_options& options() const { return o_; }
+
+ private:
+  igebm_options o_;
+  nn::ConvTrunk trunk_{nullptr};
+  torch::nn::Linear fc1_{nullptr}, fc2_{nullptr}, out_{nullptr};
+};
+TORCH_MODULE(Igebm);
+
+}  // namespace cebm::models

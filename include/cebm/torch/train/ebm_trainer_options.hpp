@@ -1,0 +1,70 @@
+#pragma once
+/// @file
+/// Options of `ebm_trainer`, with the presets:
+///   paper  the published runs (reference notes §1.5–1.7): batch 100, 100 epochs of Fashion-MNIST
+///          (60,000 iterations), SGLD 60 steps of step 1.0 and noise 0.0075 from a 5000-chain buffer
+///          (5% restarts), data noise 0.03, Adam (default betas); lr 1e-4 and L2 0.1 on both energies
+///          for CEBM, lr 5e-5 and L2 0.1 on the data energy for GMM-CEBM, lr 5e-5 and L2 5e-3 for IGEBM
+///   demo   minutes on 2 CPU cores: batch 64, 20 SGLD steps, 150 iterations
+///   ci     seconds: batch 16, 5 SGLD steps, 6 iterations, small buffer and probes
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "cebm/core/arg.hpp"
+#include "cebm/sampling/langevin_options.hpp"
+#include "cebm/sampling/replay_buffer.hpp"
+#include "cebm/torch/data/transforms.hpp"
+#include "cebm/torch/train/contrastive_divergence.hpp"
+
+namespace cebm::train {
+
+enum class divergence_policy { abort, rollback };
+
+struct ebm_trainer_options {
+  CEBM_ARG(std::int64_t, iterations) = 60000;
+  CEBM_ARG(std::int64_t, batch_size) = 100;
+  CEBM_ARG(double, lr) = 1e-4;
+  CEBM_ARG(double, beta1) = 0.9;
+  CEBM_ARG(double, beta2) = 0.999;
+  CEBM_ARG(cd_options, loss) = cd_options{}.l2(0.1);
+  CEBM_ARG(langevin_options, sgld) = langevin_options::cebm();
+  CEBM_ARG(replay_buffer_options, buffer) = replay_buffer_options::cebm();
+  CEBM_ARG(data::image_transform_options, input) = data::image_transform_options::cebm();
+  CEBM_ARG(std::string, out_dir) = "runs/cebm";
+  CEBM_ARG(std::int64_t, log_every) = 10;
+  CEBM_ARG(std::int64_t, checkpoint_every) = 1000;  ///< last.pt (and iter_N.pt when keep_every divides N)
+  CEBM_ARG(std::int64_t, keep_every) = 10000;       ///< iter_N.pt kept every this many iterations
+  CEBM_ARG(std::int64_t, sample_every) = 1000;      ///< PNG grids of data and buffer
+  CEBM_ARG(std::int64_t, probe_every) = 1000;       ///< 1-NN probe that picks best.pt
+  CEBM_ARG(std::int64_t, probe_reference) = 2000;   ///< training images used as probe references
+  CEBM_ARG(std::int64_t, probe_query) = 1000;       ///< other training images classified by 1-NN
+  CEBM_ARG(std::int64_t, long_run_steps) = 500;     ///< steps of the fresh long-run chains at the end
+  CEBM_ARG(std::int64_t, long_run_chains) = 64;
+  CEBM_ARG(double, divergence_threshold) = 1e8;     ///< |loss| above this (or non-finite) diverges
+  CEBM_ARG(divergence_policy, on_divergence) = divergence_policy::abort;
+  CEBM_ARG(std::int64_t, max_rollbacks) = 3;
+  CEBM_ARG(double, rollback_lr_scale) = 0.5;
+
+ public:
+  /// `preset` is paper, demo or ci; `model` is cebm, gmm_cebm or igebm.
+  static ebm_trainer_options preset(const std::string& preset, const std::string& model) {
+    if (model != "cebm" && model != "gmm_cebm" && model != "igebm")
+      throw std::invalid_argument("unknown model '" + model + "' (expected cebm, gmm_cebm or igebm)");
+    ebm_trainer_options o;
+    if (model == "gmm_cebm") o.lr(5e-5).loss(cd_options{}.l2(0.1).regularize(cd_regularizer::data_only));
+    if (model == "igebm") o.lr(5e-5).loss(cd_options{}.l2(5e-3));
+    o.out_dir("runs/" + model);
+    if (preset == "paper") return o;
+    if (preset == "demo")
+      return o.iterations(150).batch_size(64).sgld(langevin_options::cebm().steps(20)).log_every(10).checkpoint_every(50)
+          .keep_every(1000).sample_every(50).probe_every(50).long_run_steps(200);
+    if (preset == "ci")
+      return o.iterations(6).batch_size(16).sgld(langevin_options::cebm().steps(5)).buffer(replay_buffer_options::cebm().capacity(200))
+          .log_every(1).checkpoint_every(3).keep_every(3).sample_every(3).probe_every(3).probe_reference(100).probe_query(50)
+          .long_run_steps(10).long_run_chains(16);
+    throw std::invalid_argument("unknown preset '" + preset + "' (expected paper, demo or ci)");
+  }
+};
+
+}  // namespace cebm::train

@@ -1,0 +1,243 @@
+// The CEBM, GMM-CEBM and IGEBM models and their trainer: energies equal the generic templates, a
+// training step lowers the data energy against the samples, resume is exact, divergence is caught,
+// and a checkpoint killed mid-write leaves the previous one readable.
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include <torch/torch.h>
+
+#include <catch2/catch.hpp>
+
+#include "cebm/torch.hpp"
+#include "cebm/torch/models/cebm.hpp"
+#include "cebm/torch/models/gmm_cebm.hpp"
+#include "cebm/torch/models/igebm.hpp"
+#include "cebm/torch/train/ebm_trainer.hpp"
+
+namespace fs = std::filesystem;
+extern char** environ;
+
+namespace {
+
+struct temp_dir {
+  fs::path path;
+  temp_dir() {
+    std::random_device rd;
+    path = fs::temp_directory_path() / ("cebm-train-test-" + std::to_string(rd()) + std::to_string(rd()));
+    fs::create_directories(path);
+  }
+  ~temp_dir() { fs::remove_all(path); }
+};
+
+// Small labelled images: each class a blob at its own place, plus noise.
+cebm::data::image_dataset toy_images(std::int64_t n) {
+  auto gen = at::detail::createCPUGenerator(77);
+  const auto labels = torch::arange(n, torch::kLong) % 10;
+  auto img = torch::rand({n, 1, 28, 28}, gen) * 60;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int64_t c = labels[i].item<std::int64_t>();
+    img[i][0].narrow(0, 2 + 2 * c, 6).narrow(1, 4 + c, 8) += 180;
+  }
+  return {img.clamp(0, 255).to(torch::kByte), labels, "toy"};
+}
+
+cebm::train::ebm_trainer_options tiny(const fs::path& out) {
+  return cebm::train::ebm_trainer_options::preset("ci", "cebm")
+      .out_dir(out.string())
+      .batch_size(8)
+      .sgld(cebm::langevin_options::cebm().steps(2))
+      .buffer(cebm::replay_buffer_options::cebm().capacity(64))
+      .probe_reference(40)
+      .probe_query(20)
+      .long_run_steps(2)
+      .long_run_chains(4)
+      .log_every(1)
+      .checkpoint_every(1)
+      .sample_every(100)
+      .probe_every(100);
+}
+
+}  // namespace
+
+TEST_CASE("models: energies and representations equal the generic templates", "[models]") {
+  torch::manual_seed(1);
+  const auto x = torch::rand({6, 1, 28, 28}) * 2 - 1;
+  SECTION("CEBM") {
+    cebm::models::Cebm m;
+    const auto t = m->statistics(x);
+    const auto s = 1 - 2 * t[1];  // 1 + 2r²
+    CHECK(torch::allclose(m->energy(x), -(t[0].pow(2) / (2 * s) - 0.5 * s.log()).sum(1), 1e-5, 1e-5));
+    CHECK(torch::allclose(m->representation(x), t[0] / s, 1e-5, 1e-6));
+    CHECK(m->representation(x).sizes() == torch::IntArrayRef({6, 128}));
+  }
+  SECTION("GMM-CEBM: log L - logsumexp, responsibilities, argmax-component mean, gradients to the bias") {
+    cebm::models::GmmCebm m(cebm::models::gmm_cebm_options{}.components(4));
+    const auto t = m->statistics(x);
+    const auto mean = m->named_parameters()["component_mean"], log_std = m->named_parameters()["component_log_std"];
+    const auto prec = (-2 * log_std).exp();
+    const auto l1 = mean * prec, l2 = -0.5 * prec;  // [L, K]
+    auto b = [](const torch::Tensor& a, const torch::Tensor& c) { return -a.pow(2) / (4 * c) - 0.5 * (-2 * c).log(); };
+    const auto per = (b(l1.unsqueeze(0) + t[0].unsqueeze(1), l2.unsqueeze(0) + t[1].unsqueeze(1)) - b(l1, l2).unsqueeze(0)).sum(2);
+    CHECK(torch::allclose(m->energy(x), std::log(4.0) - torch::logsumexp(per, 1), 1e-4, 1e-5));
+    CHECK(torch::allclose(m->responsibilities(x), torch::softmax(per, 1), 1e-4, 1e-6));
+    const auto best = per.argmax(1);
+    const auto post1 = l1.index_select(0, best) + t[0], post2 = l2.index_select(0, best) + t[1];
+    CHECK(torch::allclose(m->representation(x), -post1 / (2 * post2), 1e-4, 1e-5));
+    m->energy(x).sum().backward();
+    CHECK(mean.grad().abs().sum().item<double>() > 0);
+    CHECK(log_std.grad().abs().sum().item<double>() > 0);
+  }
+  SECTION("IGEBM: scalar energy, 128-d penultimate features, gradients everywhere") {
+    cebm::models::Igebm m;
+    CHECK(m->energy(x).sizes() == torch::IntArrayRef({6}));
+    CHECK(m->representation(x).sizes() == torch::IntArrayRef({6, 128}));
+    m->energy(x).sum().backward();
+    for (const auto& p : m->named_parameters()) {
+      INFO(p.key());
+      CHECK(p.value().grad().abs().sum().item<double>() > 0);
+    }
+  }
+}
+
+TEST_CASE("one training step lowers the data energy relative to the sample energy", "[train]") {
+  torch::manual_seed(2);
+  cebm::models::Cebm m;
+  const auto x_pos = torch::rand({16, 1, 28, 28}) * 2 - 1, x_neg = torch::rand({16, 1, 28, 28}) * 2 - 1;
+  torch::optim::Adam opt(m->parameters(), torch::optim::AdamOptions(1e-4));
+  auto gap = [&] { return (m->energy(x_pos).mean() - m->energy(x_neg).mean()).item<double>(); };
+  const double before = gap();
+  const auto cd = cebm::contrastive_divergence(m->energy(x_pos), m->energy(x_neg));
+  opt.zero_grad();
+  cd.loss.backward();
+  opt.step();
+  const double after = gap();
+  INFO("gap before " << before << ", after " << after);
+  CHECK(after < before);
+}
+
+TEST_CASE("trainer: an interrupted and resumed run ends with the same parameters", "[train][resume]") {
+  temp_dir a, b;
+  const auto data = toy_images(120);
+  torch::manual_seed(3);
+  cebm::train::ebm_trainer<cebm::models::Cebm> straight(cebm::models::Cebm(), data, tiny(a.path).iterations(6), 11);
+  straight.run();
+
+  torch::manual_seed(3);
+  cebm::train::ebm_trainer<cebm::models::Cebm> first(cebm::models::Cebm(), data, tiny(b.path).iterations(3), 11);
+  first.run();
+  torch::manual_seed(99);  // a different process start: the checkpoint carries everything
+  cebm::train::ebm_trainer<cebm::models::Cebm> second(cebm::models::Cebm(), data, tiny(b.path).iterations(6), 11);
+  second.resume(second.checkpoint_path("last"));
+  CHECK(second.iteration() == 3);
+  second.run();
+
+  const auto pa = straight.model()->named_parameters(), pb = second.model()->named_parameters();
+  for (const auto& p : pa) {
+    INFO(p.key());
+    CHECK(torch::equal(p.value(), pb[p.key()]));
+  }
+  CHECK(torch::equal(straight.buffer().contents(), second.buffer().contents()));
+  CHECK(fs::exists(a.path / "metrics.jsonl"));
+  CHECK(fs::exists(a.path / "samples" / "buffer.png"));
+  CHECK(fs::exists(a.path / "samples" / "long_run.png"));
+  CHECK(fs::exists(a.path / "checkpoints" / "best.pt"));
+}
+
+TEST_CASE("trainer: a checkpoint of another model is refused by name", "[train][errors]") {
+  temp_dir a;
+  const auto data = toy_images(60);
+  cebm::train::ebm_trainer<cebm::models::Cebm> t(cebm::models::Cebm(), data, tiny(a.path).iterations(1), 1);
+  t.run();
+  cebm::train::ebm_trainer<cebm::models::Igebm> other(cebm::models::Igebm(), data, tiny(a.path).iterations(2), 1);
+  CHECK_THROWS_WITH(other.resume(t.checkpoint_path("last")), Catch::Contains("cebm checkpoint") && Catch::Contains("igebm"));
+  CHECK_THROWS_WITH(other.resume((a.path / "nothing.pt").string()), Catch::Contains("no such checkpoint"));
+}
+
+TEST_CASE("divergence guard: stop with the last good checkpoint intact, or roll back", "[train][divergence]") {
+  temp_dir a;
+  const auto data = toy_images(60);
+  cebm::train::ebm_trainer<cebm::models::Cebm> ok(cebm::models::Cebm(), data, tiny(a.path).iterations(2), 5);
+  ok.run();
+  const auto last = ok.checkpoint_path("last");
+  const auto stamp = fs::last_write_time(last);
+  const auto size = fs::file_size(last);
+
+  SECTION("abort") {
+    // Any loss exceeds a threshold of 1e-12: the next iteration diverges.
+    cebm::train::ebm_trainer<cebm::models::Cebm> t(cebm::models::Cebm(), data, tiny(a.path).iterations(4).divergence_threshold(1e-12), 5);
+    t.resume(last);
+    CHECK_THROWS_AS(t.run(), cebm::train::divergence_error);
+    CHECK(fs::exists(a.path / "DIVERGED"));
+    CHECK(fs::last_write_time(last) == stamp);
+    CHECK(fs::file_size(last) == size);
+    cebm::train::ebm_trainer<cebm::models::Cebm> reload(cebm::models::Cebm(), data, tiny(a.path), 5);
+    reload.resume(last);
+    CHECK(reload.iteration() == 2);
+  }
+  SECTION("rollback, then stop after the allowed number of rollbacks") {
+    cebm::train::ebm_trainer<cebm::models::Cebm> t(
+        cebm::models::Cebm(), data,
+        tiny(a.path).iterations(4).divergence_threshold(1e-12).on_divergence(cebm::train::divergence_policy::rollback).max_rollbacks(2), 5);
+    t.resume(last);
+    CHECK_THROWS_WITH(t.run(), Catch::Contains("diverged at iteration 3"));
+    CHECK(t.iteration() == 2);
+  }
+  SECTION("a genuinely exploding run (lr 1, no energy regulariser) is caught") {
+    temp_dir b;
+    cebm::train::ebm_trainer<cebm::models::Igebm> boom(
+        cebm::models::Igebm(), data,
+        tiny(b.path).iterations(60).lr(1.0).loss(cebm::cd_options{}.l2(0)).divergence_threshold(1e6), 6);
+    CHECK_THROWS_AS(boom.run(), cebm::train::divergence_error);
+    INFO("diverged after " << boom.iteration() << " iterations");
+    CHECK(boom.iteration() < 60);
+  }
+}
+
+TEST_CASE("checkpoint writer child (run by the kill test)", "[.checkpoint-writer]") {
+  const char* path = std::getenv("CEBM_KILL_TEST_PATH");
+  REQUIRE(path);
+  for (std::int64_t i = 1;; ++i) {
+    torch::serialize::OutputArchive a;
+    a.write("payload", torch::full({4, 1024, 1024}, static_cast<float>(i)), true);  // 16 MB per write
+    a.write("index", torch::tensor(i), true);
+    cebm::train::write_checkpoint(a, path);
+  }
+}
+
+TEST_CASE("killing the process mid-write never leaves a corrupt checkpoint", "[train][checkpoint]") {
+  temp_dir d;
+  const std::string path = (d.path / "last.pt").string();
+  std::mt19937 rng(8);
+  int killed_with_checkpoint = 0;
+  for (int round = 0; round < 6; ++round) {
+    const std::string env_path = "CEBM_KILL_TEST_PATH=" + path;
+    std::vector<char*> env{const_cast<char*>(env_path.c_str())};
+    for (char** e = environ; *e; ++e) env.push_back(*e);
+    env.push_back(nullptr);
+    std::string self = fs::read_symlink("/proc/self/exe").string(), tag = "[.checkpoint-writer]";
+    char* argv[] = {self.data(), tag.data(), nullptr};
+    pid_t pid;
+    REQUIRE(posix_spawn(&pid, self.c_str(), nullptr, nullptr, argv, env.data()) == 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500 + rng() % 1000));
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    REQUIRE(WIFSIGNALED(status));
+    if (!fs::exists(path)) continue;  // killed before the first write finished
+    ++killed_with_checkpoint;
+    torch::serialize::InputArchive in = cebm::train::read_checkpoint(path);
+    torch::Tensor payload, index;
+    in.read("payload", payload, true);
+    in.read("index", index, true);
+    CHECK(torch::all(payload == static_cast<float>(index.item<std::int64_t>())).item<bool>());
+  }
+  CHECK(killed_with_checkpoint >= 3);
+}
