@@ -11,6 +11,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/temp_dir.hpp"
+
 #include "cebm/torch/data/batch_loader.hpp"
 #include "cebm/torch/data/idx.hpp"
 #include "cebm/torch/data/ood.hpp"
@@ -21,15 +23,8 @@ using cebm::data::image_dataset;
 
 namespace {
 
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("cebm-data-test-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~temp_dir() { fs::remove_all(path); }
-};
+using cebm_test::temp_dir;
+
 
 std::vector<std::uint8_t> idx_bytes(const std::vector<std::uint32_t>& dims, const std::vector<std::uint8_t>& data) {
   std::vector<std::uint8_t> out{0, 0, 0x08, static_cast<std::uint8_t>(dims.size())};

@@ -16,6 +16,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/temp_dir.hpp"
+
 #include "cebm/torch.hpp"
 #include "cebm/torch/models/cebm.hpp"
 #include "cebm/torch/models/gmm_cebm.hpp"
@@ -27,15 +29,8 @@ extern char** environ;
 
 namespace {
 
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("cebm-train-test-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~temp_dir() { fs::remove_all(path); }
-};
+using cebm_test::temp_dir;
+
 
 // Small labelled images: each class a blob at its own place, plus noise.
 cebm::data::image_dataset toy_images(std::int64_t n) {

@@ -9,6 +9,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/temp_dir.hpp"
+
 #include <unistd.h>
 #include <zlib.h>
 
@@ -39,23 +41,7 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Files and folders
 
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    static std::atomic<int> counter{0};
-    path = fs::temp_directory_path() /
-           ("cebm_formats_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" +
-            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-    fs::create_directories(path);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using cebm_test::temp_dir;
 
 void write_file(const std::string& path, const bytes_t& bytes) {
   fs::create_directories(fs::path(path).parent_path());
