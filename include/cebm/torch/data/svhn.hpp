@@ -289,7 +289,7 @@ class mat_v5_parser {
 
   /// One miMATRIX element: flags, dimensions, name, then (for numeric classes) the real part.
   void matrix(const element& m, const std::string& where) {
-    if (m.size == 0) return;  // an empty placeholder array
+    if (m.size == 0) return;  // an empty (0-element) array
     const std::uint8_t* p = m.data;
     std::size_t left = m.size;
     auto next = [&](const char* what) {

@@ -133,7 +133,7 @@ class ebm_trainer {
     clean.noise_std(0.0);
     std::vector<at::Tensor> out;
     for (std::int64_t s = 0; s < images.size(0); s += batch) {
-      const at::Tensor x = data::to_model_input(images.narrow(0, s, std::min(batch, images.size(0) - s)), clean, data_gen_copy_);
+      const at::Tensor x = data::to_model_input(images.narrow(0, s, std::min(batch, images.size(0) - s)), clean, feature_gen_);
       out.push_back(model_->representation(x.to(device_)).cpu());
     }
     return at::cat(out);
@@ -289,7 +289,8 @@ class ebm_trainer {
   at::Device device_;
   std::string config_;
   at::Generator data_gen_, sample_gen_;
-  at::Generator data_gen_copy_ = at::detail::createCPUGenerator(0);  // features use no noise; never read
+  // Feature extraction draws only for dequantised inputs; its own stream keeps training's untouched.
+  at::Generator feature_gen_ = at::detail::createCPUGenerator(0);
   data::batch_loader loader_;
   torch::optim::Adam optimizer_;
   replay_buffer buffer_;
