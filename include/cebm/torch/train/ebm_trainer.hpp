@@ -82,11 +82,11 @@ class ebm_trainer {
     const std::int64_t start = iteration_;
     const auto t0 = std::chrono::steady_clock::now();
     while (iteration_ < o_.iterations()) {
-      std::map<std::string, double> row;
+      step_result result;
       std::string why;
       bool ok;
       try {
-        ok = step(row, why);
+        ok = step(result, why);
       } catch (const std::domain_error& e) {  // non-finite energies in the sampler or the loss
         ok = false;
         why = e.what();
@@ -97,20 +97,28 @@ class ebm_trainer {
       }
       ++iteration_;
       const bool end = iteration_ == o_.iterations();
-      row["iteration"] = static_cast<double>(iteration_);
-      row["elapsed_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      bar.update(iteration_, iteration_ - start, format_progress(row));
-      row["it_per_s"] = bar.rate();
-      last_ = row;
+      const bool log_now = iteration_ % o_.log_every() == 0 || end;
+      const bool probe_now = iteration_ % o_.probe_every() == 0 || end;
+      // Read the step's values (a device sync each) only when a row is logged, probed or shown.
+      std::map<std::string, double> row;
+      if (log_now || probe_now || bar.redraws_every_call()) {
+        row = result.to_map();
+        row["lr"] = current_lr();
+        row["iteration"] = static_cast<double>(iteration_);
+        row["elapsed_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        bar.update(iteration_, iteration_ - start, format_progress(row));
+        row["it_per_s"] = bar.rate();
+        last_ = row;
+      }
       if (iteration_ % o_.sample_every() == 0 || end) write_samples();
-      if (iteration_ % o_.probe_every() == 0 || end) {
+      if (probe_now) {
         row["probe_1nn"] = probe();
         if (row["probe_1nn"] > best_probe_) {
           best_probe_ = row["probe_1nn"];
           save(checkpoint_path("best"));
         }
       }
-      if (iteration_ % o_.log_every() == 0 || end) log.write(row);
+      if (log_now) log.write(row);
       if (iteration_ % o_.checkpoint_every() == 0 || end) {
         save(checkpoint_path("last"));
         if (iteration_ % o_.keep_every() == 0) save(checkpoint_path("iter_" + std::to_string(iteration_)));
@@ -203,14 +211,30 @@ class ebm_trainer {
   }
   std::filesystem::path dir() const { return std::filesystem::path(o_.out_dir()); }
 
-  bool step(std::map<std::string, double>& row, std::string& why) {
+  /// One iteration's values, kept as 0-dim tensors until a row needs them.
+  struct step_result {
+    double loss = 0;
+    cd_loss cd;
+    langevin_diagnostics chains;
+    std::map<std::string, double> to_map() const {
+      std::map<std::string, double> row = chains.to_map();
+      row["loss"] = loss;
+      row["energy_pos"] = cd.energy_pos.item<double>();
+      row["energy_neg"] = cd.energy_neg.item<double>();
+      row["gap"] = cd.gap.item<double>();
+      row["regularizer"] = cd.regularizer.item<double>();
+      return row;
+    }
+  };
+
+  bool step(step_result& out, std::string& why) {
     model_->train();
     const data::image_batch batch = loader_.next(data_gen_);
     const at::Tensor x_pos = data::to_model_input(batch.images, o_.input(), data_gen_).to(device_);
     auto energy = [&](const at::Tensor& x) { return model_->energy(x); };
     const langevin_result chains = persistent_langevin(buffer_, energy, x_pos.size(0), o_.sgld(), sample_gen_);
     const cd_loss cd = contrastive_divergence(model_->energy(x_pos), model_->energy(chains.samples), o_.loss());
-    const double loss = cd.loss.item<double>();
+    const double loss = cd.loss.item<double>();  // the divergence guard's one read per iteration
     if (!std::isfinite(loss) || std::abs(loss) > o_.divergence_threshold()) {
       why = "loss " + std::to_string(loss) + " (threshold " + std::to_string(o_.divergence_threshold()) + ")";
       return false;
@@ -219,13 +243,7 @@ class ebm_trainer {
     cd.loss.backward();
     optimizer_.step();
     last_x_pos_ = x_pos.detach();
-    row = chains.diagnostics.to_map();
-    row["loss"] = loss;
-    row["energy_pos"] = cd.energy_pos.item<double>();
-    row["energy_neg"] = cd.energy_neg.item<double>();
-    row["gap"] = cd.gap.item<double>();
-    row["regularizer"] = cd.regularizer.item<double>();
-    row["lr"] = current_lr();
+    out = {loss, cd, chains.diagnostics};
     return true;
   }
 
