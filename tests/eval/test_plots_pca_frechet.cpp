@@ -1,0 +1,551 @@
+// Plots, PCA and the Fréchet distance against truth computed independently of the code under test:
+// closed forms of the Fréchet distance (diagonal and commuting covariances), a scipy fixture for a
+// non-commuting case, sampling from known Gaussians; PCA on data of known structure checked with
+// LAPACK's eigenvalues (at::linalg_eigvalsh) and a power iteration written here; matplotlib's
+// published colours and CIE L* for the colormap; hand-drawn glyph bitmaps; hand-computed pixel
+// positions for the scatter plot; a TorchScript module built here; a classifier on images any
+// classifier separates.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <Eigen/Cholesky>
+
+#include <cebm/torch/eval/frechet.hpp>
+#include <cebm/torch/eval/pca.hpp>
+#include <cebm/torch/eval/plot.hpp>
+
+#include "support/temp_dir.hpp"
+
+namespace Catch {
+template <>
+struct StringMaker<cebm::eval::rgb> {
+  static std::string convert(const cebm::eval::rgb& c) {
+    return "rgb(" + std::to_string(c.r) + ", " + std::to_string(c.g) + ", " + std::to_string(c.b) + ")";
+  }
+};
+}  // namespace Catch
+
+namespace {
+
+using cebm::eval::rgb;
+
+rgb hex(const char* s) {  // "#rrggbb"
+  const unsigned long v = std::stoul(s + 1, nullptr, 16);
+  return {static_cast<std::uint8_t>(v >> 16), static_cast<std::uint8_t>((v >> 8) & 0xFF), static_cast<std::uint8_t>(v & 0xFF)};
+}
+
+rgb pixel(const at::Tensor& image, std::int64_t x, std::int64_t y) {
+  return {image[0][y][x].item<std::uint8_t>(), image[1][y][x].item<std::uint8_t>(), image[2][y][x].item<std::uint8_t>()};
+}
+
+
+/// CIE 1976 L* of an sRGB colour (D65 white, Y from the linearised channels).
+double lightness(rgb c) {
+  auto lin = [](std::uint8_t v) {
+    const double u = v / 255.0;
+    return u <= 0.04045 ? u / 12.92 : std::pow((u + 0.055) / 1.055, 2.4);
+  };
+  const double y = 0.2126 * lin(c.r) + 0.7152 * lin(c.g) + 0.0722 * lin(c.b);
+  const double f = y > 216.0 / 24389 ? std::cbrt(y) : (24389.0 / 27 * y + 16) / 116;
+  return 116 * f - 16;
+}
+
+cebm::eval::gaussian_fit make_fit(std::vector<double> mean, const Eigen::MatrixXd& cov) {
+  cebm::eval::gaussian_fit g;
+  g.mean = Eigen::Map<Eigen::VectorXd>(mean.data(), static_cast<Eigen::Index>(mean.size()));
+  g.covariance = cov;
+  return g;
+}
+
+/// The 3×3 non-commuting fixture (also the source of the sampling test).
+const Eigen::Matrix3d fixture_sa = (Eigen::Matrix3d() << 2.0, 0.3, -0.4, 0.3, 1.0, 0.2, -0.4, 0.2, 0.5).finished();
+const Eigen::Matrix3d fixture_sb = (Eigen::Matrix3d() << 1.0, -0.5, 0.1, -0.5, 1.5, 0.3, 0.1, 0.3, 0.8).finished();
+const std::vector<double> fixture_mu_a{0.1, -0.3, 0.7}, fixture_mu_b{-0.2, 0.4, 0.1};
+// Computed once with Debian bookworm's python3-scipy 1.10.1 / numpy 1.24.2:
+//   import numpy as np, scipy.linalg
+//   mu_a = np.array([0.1, -0.3, 0.7]); mu_b = np.array([-0.2, 0.4, 0.1])
+//   sa = np.array([[2.0, 0.3, -0.4], [0.3, 1.0, 0.2], [-0.4, 0.2, 0.5]])
+//   sb = np.array([[1.0, -0.5, 0.1], [-0.5, 1.5, 0.3], [0.1, 0.3, 0.8]])
+//   covmean = scipy.linalg.sqrtm(sa @ sb)          # real here; max |sa@sb - sb@sa| = 0.49
+//   print(repr(np.sum((mu_a - mu_b)**2) + np.trace(sa + sb - 2 * covmean.real)))
+constexpr double fixture_fd = 1.631226160098518;
+
+/// `n` samples of N(mu, cov) as float64 [n, D], through the Cholesky factor.
+at::Tensor sample_gaussian(const std::vector<double>& mu, const Eigen::MatrixXd& cov, std::int64_t n, at::Generator& gen) {
+  const std::int64_t d = static_cast<std::int64_t>(mu.size());
+  const Eigen::MatrixXd l = cov.llt().matrixL();
+  at::Tensor lt = at::empty({d, d}, at::kDouble);
+  for (std::int64_t i = 0; i < d; ++i)
+    for (std::int64_t j = 0; j < d; ++j) lt[i][j] = l(j, i);
+  return at::randn({n, d}, gen, at::kDouble).matmul(lt) + at::tensor(mu, at::kDouble);
+}
+
+/// Leading eigenvector of a symmetric PSD matrix by power iteration (with its eigenvalue).
+std::pair<at::Tensor, double> power_iteration(const at::Tensor& c) {
+  at::Tensor v = at::ones({c.size(0)}, at::kDouble) / std::sqrt(static_cast<double>(c.size(0)));
+  for (int it = 0; it < 2000; ++it) v = c.mv(v), v = v / v.norm();
+  return {v, v.dot(c.mv(v)).item<double>()};
+}
+
+}  // namespace
+
+// --- Fréchet distance -----------------------------------------------------------------------------
+
+TEST_CASE("Fréchet distance: closed form for diagonal covariances", "[eval][frechet]") {
+  // Diagonal Σ: (ΣaΣb)^{1/2} = diag(σa σb), so FD = Σ(μa − μb)² + Σ(σa − σb)².
+  const std::vector<double> mu_a{0.0, 1.0, -2.0, 0.5}, mu_b{0.3, -1.0, -2.0, 2.5}, sd_a{1.0, 0.5, 2.0, 3.0},
+      sd_b{2.0, 0.5, 0.1, 1.0};
+  Eigen::MatrixXd ca = Eigen::MatrixXd::Zero(4, 4), cb = Eigen::MatrixXd::Zero(4, 4);
+  double expected = 0;
+  for (int i = 0; i < 4; ++i) {
+    ca(i, i) = sd_a[i] * sd_a[i], cb(i, i) = sd_b[i] * sd_b[i];
+    expected += std::pow(mu_a[i] - mu_b[i], 2) + std::pow(sd_a[i] - sd_b[i], 2);
+  }
+  const auto a = make_fit(mu_a, ca), b = make_fit(mu_b, cb);
+  CHECK(cebm::eval::frechet_distance(a, b) == Approx(expected).epsilon(1e-12));
+  CHECK(cebm::eval::frechet_distance(b, a) == Approx(expected).epsilon(1e-12));
+  CHECK(cebm::eval::frechet_distance(a, a) == Approx(0.0).margin(1e-12));
+}
+
+TEST_CASE("Fréchet distance: commuting non-diagonal covariances", "[eval][frechet]") {
+  // Σa = Q diag(α) Qᵀ, Σb = Q diag(β) Qᵀ with one rotation Q: FD = ‖Δμ‖² + Σ(√α − √β)².
+  const double t = 0.7, u = -0.4;
+  Eigen::Matrix3d rx, rz;
+  rx << 1, 0, 0, 0, std::cos(t), -std::sin(t), 0, std::sin(t), std::cos(t);
+  rz << std::cos(u), -std::sin(u), 0, std::sin(u), std::cos(u), 0, 0, 0, 1;
+  const Eigen::Matrix3d q = rz * rx;
+  const Eigen::Vector3d alpha(4.0, 1.0, 0.25), beta(0.5, 2.0, 0.0);  // Σb singular: a zero eigenvalue
+  const Eigen::MatrixXd ca = q * alpha.asDiagonal() * q.transpose(), cb = q * beta.asDiagonal() * q.transpose();
+  // Neither covariance is diagonal, so the test is not the diagonal case again.
+  REQUIRE((ca - Eigen::MatrixXd(ca.diagonal().asDiagonal())).norm() > 0.1);
+  REQUIRE((cb - Eigen::MatrixXd(cb.diagonal().asDiagonal())).norm() > 0.1);
+  const std::vector<double> mu_a{1, 2, 3}, mu_b{0, 2, 5};
+  const double expected = 1 + 0 + 4 + std::pow(2 - std::sqrt(0.5), 2) + std::pow(1 - std::sqrt(2.0), 2) + std::pow(0.5, 2);
+  CHECK(cebm::eval::frechet_distance(make_fit(mu_a, ca), make_fit(mu_b, cb)) == Approx(expected).epsilon(1e-10));
+  CHECK(cebm::eval::frechet_distance(make_fit(mu_b, cb), make_fit(mu_a, ca)) == Approx(expected).epsilon(1e-10));
+}
+
+TEST_CASE("Fréchet distance: non-commuting 3x3 case against scipy.linalg.sqrtm", "[eval][frechet]") {
+  const auto a = make_fit(fixture_mu_a, fixture_sa), b = make_fit(fixture_mu_b, fixture_sb);
+  CHECK(cebm::eval::frechet_distance(a, b) == Approx(fixture_fd).epsilon(1e-12));
+  CHECK(cebm::eval::frechet_distance(b, a) == Approx(fixture_fd).epsilon(1e-12));
+  // FD(a, a) = 0, also for a singular covariance (rank 2).
+  CHECK(cebm::eval::frechet_distance(a, a) == Approx(0.0).margin(1e-12));
+  Eigen::MatrixXd singular = Eigen::MatrixXd::Zero(3, 3);
+  singular.topLeftCorner(2, 2) << 2.0, 0.6, 0.6, 1.0;
+  const auto s = make_fit({1, 2, 3}, singular);
+  CHECK(cebm::eval::frechet_distance(s, s) == Approx(0.0).margin(1e-12));
+  CHECK(cebm::eval::frechet_distance(s, a) >= 0.0);
+}
+
+TEST_CASE("Fréchet distance: fits to samples of the fixture Gaussians approach the closed form", "[eval][frechet]") {
+  auto gen = at::detail::createCPUGenerator(20240611);
+  const std::int64_t n = 40000;
+  const at::Tensor xa = sample_gaussian(fixture_mu_a, fixture_sa, n, gen), xb = sample_gaussian(fixture_mu_b, fixture_sb, n, gen);
+  // The fitted moments are the sample moments (checked against at::cov, LAPACK-free torch code).
+  const auto fa = cebm::eval::fit_gaussian(xa);
+  const at::Tensor cov_a = at::cov(xa.t());
+  for (int i = 0; i < 3; ++i) {
+    CHECK(fa.mean(i) == Approx(xa.select(1, i).mean().item<double>()).epsilon(1e-12));
+    for (int j = 0; j < 3; ++j) CHECK(fa.covariance(i, j) == Approx(cov_a[i][j].item<double>()).epsilon(1e-10).margin(1e-12));
+  }
+  // Standard errors at n = 40000 are ~0.005 per moment; the estimate's bias is O(D/n). A 2 % band
+  // (0.033) is several standard errors wide, and the seed is fixed.
+  CHECK(cebm::eval::frechet_distance(xa, xb) == Approx(fixture_fd).epsilon(0.02));
+  CHECK(cebm::eval::frechet_distance(xa.to(at::kFloat), xb) == Approx(fixture_fd).epsilon(0.02));
+  // Two samples of one Gaussian: FD → 0 (here ~D²/n scale).
+  CHECK(cebm::eval::frechet_distance(xa, sample_gaussian(fixture_mu_a, fixture_sa, n, gen)) < 0.01);
+}
+
+TEST_CASE("Fréchet distance: errors name the argument", "[eval][frechet]") {
+  CHECK_THROWS_WITH(cebm::eval::fit_gaussian(at::zeros({1, 3})), Catch::Contains("N >= 2"));
+  CHECK_THROWS_WITH(cebm::eval::fit_gaussian(at::zeros({5})), Catch::Contains("[N, D]"));
+  at::Tensor bad = at::zeros({4, 2});
+  bad[2][1] = NAN;
+  CHECK_THROWS_WITH(cebm::eval::fit_gaussian(bad), Catch::Contains("[2, 1]") && Catch::Contains("finite"));
+  CHECK_THROWS_WITH(cebm::eval::frechet_distance(at::randn({5, 2}), at::randn({5, 3})), Catch::Contains("dimensions differ"));
+  CHECK_THROWS_AS(cebm::eval::frechet_distance(make_fit({0, 0}, Eigen::MatrixXd::Identity(2, 2)),
+                                               make_fit({0, 0, 0}, Eigen::MatrixXd::Identity(3, 3))),
+                  std::invalid_argument);
+}
+
+// --- PCA ------------------------------------------------------------------------------------------
+
+TEST_CASE("PCA: points on a line recover its direction, variance and the sign convention", "[eval][pca]") {
+  auto gen = at::detail::createCPUGenerator(7);
+  const at::Tensor dir = at::tensor({2.0, -3.0, 6.0}, at::kDouble) / 7.0;  // unit; largest entry 6/7 > 0
+  const at::Tensor offset = at::tensor({10.0, -5.0, 1.0}, at::kDouble);
+  const at::Tensor t = 3.0 * at::randn({500}, gen, at::kDouble);
+  const at::Tensor x = t.unsqueeze(1) * dir + offset + 1e-4 * at::randn({500, 3}, gen, at::kDouble);
+  const auto r = cebm::eval::pca(x.to(at::kFloat), 2);
+  REQUIRE(r.components.sizes() == at::IntArrayRef({2, 3}));
+  REQUIRE(r.projection.sizes() == at::IntArrayRef({500, 2}));
+  CHECK(r.projection.scalar_type() == at::kFloat);
+  CHECK(at::allclose(r.mean, x.to(at::kFloat).to(at::kDouble).mean(0), 0, 1e-9));
+  // The direction itself, not just up to sign: the convention makes 6/7 positive.
+  CHECK(at::allclose(r.components[0], dir, 0, 1e-4));
+  CHECK(r.explained_variance[0].item<double>() == Approx(t.var().item<double>()).epsilon(1e-3));
+  CHECK(r.explained_variance[1].item<double>() < 1e-6);
+  // Each component's largest-magnitude entry is positive.
+  for (int j = 0; j < 2; ++j) CHECK(r.components[j][r.components[j].abs().argmax()].item<double>() > 0);
+  // Flipping the data's sign flips the projection, not the components.
+  const auto flipped = cebm::eval::pca(-x, 1);
+  CHECK(at::allclose(flipped.components[0], dir, 0, 1e-4));
+}
+
+TEST_CASE("PCA: a plane in 4-D against power iteration and LAPACK eigenvalues", "[eval][pca]") {
+  auto gen = at::detail::createCPUGenerator(11);
+  // Orthonormal u1, u2 (a scaled Hadamard pair); variances 9 and 1, plus isotropic noise 0.01².
+  const at::Tensor u1 = at::tensor({1.0, 1.0, 1.0, 1.0}, at::kDouble) / 2, u2 = at::tensor({1.0, -1.0, 1.0, -1.0}, at::kDouble) / 2;
+  const std::int64_t n = 2000;
+  const at::Tensor x = 3.0 * at::randn({n, 1}, gen, at::kDouble) * u1 + at::randn({n, 1}, gen, at::kDouble) * u2 +
+                       0.01 * at::randn({n, 4}, gen, at::kDouble);
+  const auto r = cebm::eval::pca(x, 4);
+  const at::Tensor cov = at::cov(x.t());
+  // Explained variances = the covariance's eigenvalues (LAPACK), descending.
+  const at::Tensor lapack = std::get<0>(at::linalg_eigh(cov)).flip(0);
+  CHECK(at::allclose(r.explained_variance, lapack, 1e-9, 1e-12));
+  // The top two components against a power iteration with deflation, up to sign.
+  const auto [v1, l1] = power_iteration(cov);
+  const auto [v2, l2] = power_iteration(cov - l1 * at::outer(v1, v1));
+  CHECK(std::abs(r.components[0].dot(v1).item<double>()) == Approx(1.0).epsilon(1e-9));
+  CHECK(std::abs(r.components[1].dot(v2).item<double>()) == Approx(1.0).epsilon(1e-9));
+  CHECK(l1 == Approx(r.explained_variance[0].item<double>()).epsilon(1e-9));
+  CHECK(l2 == Approx(r.explained_variance[1].item<double>()).epsilon(1e-9));
+  // ... and they span the plane.
+  CHECK(std::abs(r.components[0].dot(u1).item<double>()) == Approx(1.0).epsilon(1e-3));
+  CHECK(std::abs(r.components[1].dot(u2).item<double>()) == Approx(1.0).epsilon(1e-3));
+  // Orthonormal components; projection = (x − mean)·componentsᵀ; its column variances = λ.
+  CHECK(at::allclose(r.components.matmul(r.components.t()), at::eye(4, at::kDouble), 0, 1e-12));
+  const at::Tensor expected = (x - x.mean(0)).matmul(r.components.t());
+  CHECK(at::allclose(r.projection.to(at::kDouble), expected, 1e-5, 1e-5));
+  CHECK(at::allclose(expected.var(0), r.explained_variance, 1e-9, 1e-12));
+}
+
+TEST_CASE("PCA: more dimensions than points goes through the Gram matrix", "[eval][pca]") {
+  auto gen = at::detail::createCPUGenerator(3);
+  const at::Tensor x = at::randn({6, 10}, gen, at::kDouble) * at::linspace(0.5, 3.0, 10, at::kDouble);
+  const auto r = cebm::eval::pca(x, 3);
+  const at::Tensor cov = at::cov(x.t());
+  const at::Tensor lapack = std::get<0>(at::linalg_eigh(cov)).flip(0);
+  CHECK(at::allclose(r.explained_variance, lapack.narrow(0, 0, 3), 1e-9, 1e-12));
+  for (int j = 0; j < 3; ++j) {  // C v = λ v
+    CHECK(at::allclose(cov.mv(r.components[j]), r.explained_variance[j] * r.components[j], 1e-8, 1e-10));
+    CHECK(r.components[j][r.components[j].abs().argmax()].item<double>() > 0);
+  }
+  // Rank of 6 centred points is 5: a 6th component is not determined.
+  CHECK_THROWS_WITH(cebm::eval::pca(x, 6), Catch::Contains("exceeds the rank"));
+}
+
+TEST_CASE("PCA: errors", "[eval][pca]") {
+  CHECK_THROWS_WITH(cebm::eval::pca(at::zeros({1, 3})), Catch::Contains("N >= 2"));
+  CHECK_THROWS_WITH(cebm::eval::pca(at::zeros({5, 3}), 4), Catch::Contains("k must be in [1, D = 3]"));
+  CHECK_THROWS_WITH(cebm::eval::pca(at::zeros({5, 3}), 0), Catch::Contains("k must be"));
+  CHECK_THROWS_WITH(cebm::eval::pca(at::zeros({5})), Catch::Contains("[N, D]"));
+  at::Tensor bad = at::zeros({5, 3});
+  bad[4][0] = INFINITY;
+  CHECK_THROWS_WITH(cebm::eval::pca(bad), Catch::Contains("[4, 0]"));
+}
+
+// --- plots ----------------------------------------------------------------------------------------
+
+TEST_CASE("colormaps: matplotlib's published colours and monotone lightness", "[eval][plot]") {
+  // matplotlib: to_hex(viridis(x)) for x = 0, 0.25, 0.5, 0.75, 1 (table entries 0, 64, 128, 192, 255).
+  CHECK(cebm::eval::viridis(0.0) == hex("#440154"));
+  CHECK(cebm::eval::viridis(64 / 255.0) == hex("#3b528b"));
+  CHECK(cebm::eval::viridis(128 / 255.0) == hex("#21918c"));
+  CHECK(cebm::eval::viridis(192 / 255.0) == hex("#5ec962"));  // to_hex(viridis(0.75))
+  CHECK(cebm::eval::viridis(1.0) == hex("#fde725"));
+  CHECK(cebm::eval::viridis(-3.0) == hex("#440154"));  // clamped
+  CHECK(cebm::eval::viridis(7.0) == hex("#fde725"));
+  // L* rises ~0.3 per 1/255; rounding to bytes may undo up to ~0.1 of a step, never more, and
+  // every 4/255 the rise is clear.
+  double previous = -1, previous4 = -1;
+  for (int i = 0; i <= 255; ++i) {
+    const double l = lightness(cebm::eval::viridis(i / 255.0));
+    INFO("t = " << i << "/255, L* = " << l);
+    CHECK(l > previous - 0.1);
+    if (i % 4 == 0) {
+      CHECK(l > previous4 + 0.5);
+      previous4 = l;
+    }
+    previous = l;
+  }
+  // tab10, cycling after 10.
+  CHECK(cebm::eval::tab10(0) == hex("#1f77b4"));
+  CHECK(cebm::eval::tab10(1) == hex("#ff7f0e"));
+  CHECK(cebm::eval::tab10(9) == hex("#17becf"));
+  CHECK(cebm::eval::tab10(12) == hex("#2ca02c"));
+  // Text contrast: white on the dark end, black on the light end.
+  CHECK(cebm::eval::contrasting_text(cebm::eval::viridis(0)) == cebm::eval::white);
+  CHECK(cebm::eval::contrasting_text(cebm::eval::viridis(1)) == cebm::eval::black);
+}
+
+TEST_CASE("font: glyphs have their 5x7 bitmaps, scaled and turned", "[eval][plot]") {
+  const char* one[7] = {"..#..", ".##..", "..#..", "..#..", "..#..", "..#..", ".###."};
+  const char* minus[7] = {".....", ".....", ".....", "#####", ".....", ".....", "....."};
+  const char* dot[7] = {".....", ".....", ".....", ".....", ".....", ".##..", ".##.."};
+  cebm::eval::canvas c(40, 20);
+  c.text(1, 2, "1-.", cebm::eval::black, 2);
+  const char** glyphs[3] = {one, minus, dot};
+  for (int g = 0; g < 3; ++g)
+    for (int row = 0; row < 14; ++row)
+      for (int col = 0; col < 12; ++col) {  // 5 columns of 2 pixels, then the 2-pixel spacing
+        const bool ink = col < 10 && glyphs[g][row / 2][col / 2] == '#';
+        INFO("glyph " << g << ", row " << row << ", col " << col);
+        CHECK(c.get(1 + 12 * g + col, 2 + row) == (ink ? cebm::eval::black : cebm::eval::white));
+      }
+  CHECK(cebm::eval::canvas::text_width("1-.", 2) == 34);
+  // Turned 90° anticlockwise: glyph row v, column u land at (x + v, y + 4 − u).
+  cebm::eval::canvas v(10, 10);
+  v.text(0, 0, "1", cebm::eval::black, 1, /*vertical=*/true);
+  for (int row = 0; row < 7; ++row)
+    for (int col = 0; col < 5; ++col) CHECK(v.get(row, 4 - col) == (one[row][col] == '#' ? cebm::eval::black : cebm::eval::white));
+  CHECK_THROWS_WITH(c.text(0, 0, "a~b", cebm::eval::black), Catch::Contains("'~'"));
+}
+
+TEST_CASE("heat map: cell colours, sizes, value labels and indices", "[eval][plot]") {
+  const at::Tensor m = at::tensor({0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 0.55}).view({3, 4});
+  const auto bare = cebm::eval::heatmap_options{}.cell(10).margin(0).show_indices(false).colorbar(false).show_values(false);
+  const at::Tensor img = cebm::eval::heatmap(m, bare);
+  REQUIRE(img.sizes() == at::IntArrayRef({3, 30, 40}));
+  CHECK(img.scalar_type() == at::kByte);
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 4; ++c) {
+      const rgb expected = cebm::eval::viridis(m[r][c].item<double>());
+      INFO("cell " << r << ", " << c);
+      CHECK(pixel(img, 10 * c + 5, 10 * r + 5) == expected);
+      CHECK(pixel(img, 10 * c, 10 * r) == expected);
+      CHECK(pixel(img, 10 * c + 9, 10 * r + 9) == expected);
+    }
+  // value_min / value_max rescale: 0.5 in [0.5, 1.5] is the bottom colour.
+  const at::Tensor shifted = cebm::eval::heatmap(m, cebm::eval::heatmap_options(bare).value_min(-1.0).value_max(3.0));
+  CHECK(pixel(shifted, 5 + 10, 5 + 10) == cebm::eval::viridis((0.5 + 1.0) / 4.0));
+  // margin adds white around; decorations only add room.
+  const at::Tensor margined = cebm::eval::heatmap(m, cebm::eval::heatmap_options(bare).margin(3));
+  CHECK(margined.sizes() == at::IntArrayRef({3, 36, 46}));
+  CHECK(pixel(margined, 1, 1) == cebm::eval::white);
+  CHECK(pixel(margined, 3, 3) == cebm::eval::viridis(0.0));
+  const auto full = cebm::eval::heatmap_options{}.cell(40).row_title("true").column_title("predicted");
+  const at::Tensor w4 = cebm::eval::heatmap(at::full({3, 4}, 0.5), full), w5 = cebm::eval::heatmap(at::full({3, 5}, 0.5), full);
+  CHECK(w5.size(2) - w4.size(2) == 40);
+  CHECK(w5.size(1) == w4.size(1));
+  CHECK(w4.size(2) > 6 + 4 * 40 + 6);
+
+  // Values written in the cell: "0.00" in white on the dark cell, its first '0' where centring puts it.
+  const at::Tensor two = at::tensor({0.0, 1.0, 0.5, 0.25}).view({2, 2});
+  const at::Tensor labelled = cebm::eval::heatmap(two, cebm::eval::heatmap_options{}.cell(40).margin(0).show_indices(false).colorbar(false));
+  const char* zero[7] = {".###.", "#...#", "#..##", "#.#.#", "##..#", "#...#", ".###."};
+  const int x0 = (40 - 23) / 2, y0 = (40 - 7) / 2;  // "0.00" is 4·6 − 1 = 23 pixels wide
+  for (int row = 0; row < 7; ++row)
+    for (int col = 0; col < 5; ++col)
+      CHECK(pixel(labelled, x0 + col, y0 + row) == (zero[row][col] == '#' ? cebm::eval::white : cebm::eval::viridis(0.0)));
+  // Black text on the light cell (value 1): some pixel of its first glyph is black.
+  bool black_ink = false;
+  for (int row = 0; row < 7; ++row)
+    for (int col = 0; col < 5; ++col) black_ink |= pixel(labelled, 40 + x0 + col, y0 + row) == cebm::eval::black;
+  CHECK(black_ink);
+  // Cells too small for "0.00" get no text at all.
+  const at::Tensor small = cebm::eval::heatmap(two, cebm::eval::heatmap_options{}.cell(20).margin(0).show_indices(false).colorbar(false));
+  CHECK(at::equal(small, cebm::eval::heatmap(two, cebm::eval::heatmap_options{}.cell(20).margin(0).show_indices(false).colorbar(false).show_values(false))));
+  // Indices: row index "1" left of row 1, in black.
+  const at::Tensor indexed = cebm::eval::heatmap(two, cebm::eval::heatmap_options{}.cell(40).margin(0).colorbar(false).show_values(false));
+  // The grid starts after "1" (5 px) and a 3 px gap; row 1's label is centred on y = 40 + 16.
+  CHECK(indexed.size(2) == 8 + 80);
+  for (int row = 0; row < 7; ++row)
+    for (int col = 0; col < 5; ++col)
+      CHECK(pixel(indexed, col, 40 + 16 + row) == (("..#..|.##..|..#..|..#..|..#..|..#..|.###."[row * 6 + col]) == '#'
+                                                       ? cebm::eval::black
+                                                       : cebm::eval::white));
+}
+
+TEST_CASE("heat map: errors", "[eval][plot]") {
+  CHECK_THROWS_WITH(cebm::eval::heatmap(at::zeros({4})), Catch::Contains("[R, C]"));
+  CHECK_THROWS_WITH(cebm::eval::heatmap(at::zeros({0, 3})), Catch::Contains("non-empty"));
+  at::Tensor bad = at::zeros({2, 2});
+  bad[1][0] = NAN;
+  CHECK_THROWS_WITH(cebm::eval::heatmap(bad), Catch::Contains("finite"));
+  CHECK_THROWS_WITH(cebm::eval::heatmap(at::zeros({2, 2}), cebm::eval::heatmap_options{}.value_min(1).value_max(1)),
+                    Catch::Contains("value_min < value_max"));
+  CHECK_THROWS_WITH(cebm::eval::heatmap(at::zeros({2, 2}), cebm::eval::heatmap_options{}.cell(0)), Catch::Contains("cell"));
+}
+
+TEST_CASE("scatter: points land where their coordinates map, coloured by label", "[eval][plot]") {
+  // Frame columns 10…189, rows 10…89; r = 1, so data map to columns 13 + round(u·173) and rows
+  // 86 − round(v·73), with u, v the coordinates relative to the data range (margin 0).
+  const at::Tensor pts = at::tensor({0.0, 0.0, 4.0, 2.0, 1.0, 1.5, 4.0, 0.0}).view({4, 2});
+  const at::Tensor lab = at::tensor({0, 1, 2, 3}, at::kLong);
+  const auto o = cebm::eval::scatter_options{}.width(200).height(100).padding(10).marker_radius(1).margin(0).legend(false).show_limits(false);
+  const at::Tensor img = cebm::eval::scatter(pts, lab, o);
+  REQUIRE(img.sizes() == at::IntArrayRef({3, 100, 200}));
+  auto column = [](double x) { return 13 + std::lround(x / 4.0 * 173); };
+  auto row = [](double y) { return 86 - std::lround(y / 2.0 * 73); };
+  for (int i = 0; i < 4; ++i) {
+    const double x = pts[i][0].item<double>(), y = pts[i][1].item<double>();
+    INFO("point " << i << " at pixel " << column(x) << ", " << row(y));
+    CHECK(pixel(img, column(x), row(y)) == cebm::eval::tab10(i));
+    CHECK(pixel(img, column(x) + 1, row(y)) == cebm::eval::tab10(i));  // r = 1 disc: a plus
+    CHECK(pixel(img, column(x) + 1, row(y) + 1) == cebm::eval::white);
+  }
+  CHECK(pixel(img, 10, 10) == cebm::eval::black);  // frame corners
+  CHECK(pixel(img, 189, 89) == cebm::eval::black);
+  CHECK(pixel(img, 9, 9) == cebm::eval::white);
+  CHECK(pixel(img, 11, 50) == cebm::eval::white);  // inside, left of every marker
+
+  // Squares of radius 2 fill their corners; discs of radius 2 do not.
+  const at::Tensor one = at::tensor({0.5, 0.5}).view({1, 2});
+  const auto o2 = cebm::eval::scatter_options(o).marker_radius(2);
+  // One point: each range [0.5, 0.5] becomes [0, 1], so it sits at the centre.
+  const std::int64_t cx = 10 + 2 + 2 + std::lround(0.5 * (179 - 8)), cy = 89 - 2 - 2 - std::lround(0.5 * (79 - 8));
+  const at::Tensor disc = cebm::eval::scatter(one, at::tensor({5}, at::kLong), o2);
+  CHECK(pixel(disc, cx, cy) == cebm::eval::tab10(5));
+  CHECK(pixel(disc, cx + 2, cy + 1) == cebm::eval::tab10(5));
+  CHECK(pixel(disc, cx + 2, cy + 2) == cebm::eval::white);
+  const at::Tensor square = cebm::eval::scatter(one, at::tensor({5}, at::kLong), cebm::eval::scatter_options(o2).marker(cebm::eval::marker_shape::square));
+  CHECK(pixel(square, cx + 2, cy + 2) == cebm::eval::tab10(5));
+  CHECK(pixel(square, cx + 3, cy) == cebm::eval::white);
+  // Labels past 10 cycle the palette.
+  CHECK(pixel(cebm::eval::scatter(one, at::tensor({12}, at::kLong), o2), cx, cy) == cebm::eval::tab10(2));
+}
+
+TEST_CASE("scatter: the legend shows every class, the limits are written", "[eval][plot]") {
+  const at::Tensor pts = at::tensor({0.0, 0.0, 1.0, 1.0}).view({2, 2});
+  const at::Tensor img = cebm::eval::scatter(pts, at::tensor({0, 1}, at::kLong), cebm::eval::scatter_options{}.classes(6).marker_radius(0));
+  CHECK(img.sizes() == at::IntArrayRef({3, 480, 640}));
+  auto count = [&](rgb c) {
+    return ((img[0] == c.r) & (img[1] == c.g) & (img[2] == c.b)).sum().item<std::int64_t>();
+  };
+  // A swatch is 7×7 (font scale 1); markers of radius 0 add one pixel each for classes 0 and 1.
+  CHECK(count(cebm::eval::tab10(0)) == 49 + 1);
+  CHECK(count(cebm::eval::tab10(1)) == 49 + 1);
+  for (int k = 2; k < 6; ++k) CHECK(count(cebm::eval::tab10(k)) == 49);
+  CHECK(count(cebm::eval::tab10(6)) == 0);
+  // Without the legend and limit labels, only the frame and markers are not white.
+  const at::Tensor plain = cebm::eval::scatter(pts, at::tensor({0, 1}, at::kLong),
+                                               cebm::eval::scatter_options{}.marker_radius(0).legend(false).show_limits(false));
+  const std::int64_t frame = 2 * (640 - 16) + 2 * (480 - 16) - 4;
+  CHECK(((plain != 255).sum(0) > 0).sum().item<std::int64_t>() == frame + 2);
+  // The limit labels add black ink.
+  CHECK((img == 0).all(0).sum().item<std::int64_t>() > frame);
+}
+
+TEST_CASE("scatter: errors", "[eval][plot]") {
+  const at::Tensor lab = at::tensor({0, 1}, at::kLong);
+  CHECK_THROWS_WITH(cebm::eval::scatter(at::zeros({2, 3}), lab), Catch::Contains("[N, 2]"));
+  CHECK_THROWS_WITH(cebm::eval::scatter(at::zeros({0, 2}), at::zeros({0}, at::kLong)), Catch::Contains("non-empty"));
+  CHECK_THROWS_WITH(cebm::eval::scatter(at::zeros({2, 2}, at::kLong), lab), Catch::Contains("floating"));
+  CHECK_THROWS_WITH(cebm::eval::scatter(at::zeros({2, 2}), lab.to(at::kInt)), Catch::Contains("int64"));
+  CHECK_THROWS_WITH(cebm::eval::scatter(at::zeros({2, 2}), at::tensor({0, -1}, at::kLong)), Catch::Contains("label 1 is -1"));
+  CHECK_THROWS_WITH(cebm::eval::scatter(at::zeros({2, 2}), at::tensor({0, 3}, at::kLong), cebm::eval::scatter_options{}.classes(3)),
+                    Catch::Contains("outside [0, 3)"));
+  at::Tensor bad = at::zeros({2, 2});
+  bad[0][1] = NAN;
+  CHECK_THROWS_WITH(cebm::eval::scatter(bad, lab), Catch::Contains("finite"));
+  CHECK_THROWS_WITH(cebm::eval::scatter(at::zeros({2, 2}), at::tensor({0, 99}, at::kLong), cebm::eval::scatter_options{}.height(100)),
+                    Catch::Contains("legend of 100 classes"));
+  CHECK_THROWS_WITH(cebm::eval::scatter(at::zeros({2, 2}), lab, cebm::eval::scatter_options{}.width(20).height(20).legend(false)),
+                    Catch::Contains("no room"));
+}
+
+// --- feature extractors ---------------------------------------------------------------------------
+
+TEST_CASE("TorchScript extractor: a module built here, flattened features, errors", "[eval][frechet]") {
+  cebm_test::temp_dir dir;
+  {
+    torch::jit::Module m("m");
+    m.define("def forward(self, x):\n    return x * 2.0\n");
+    m.save(dir.file("double.pt"));
+  }
+  cebm::eval::torchscript_extractor ex(dir.file("double.pt"));
+  CHECK(ex.name() == "TorchScript module " + dir.file("double.pt"));
+  const at::Tensor x = at::randn({5, 1, 2, 3});
+  const at::Tensor f = ex.features(x);
+  CHECK(f.sizes() == at::IntArrayRef({5, 6}));
+  CHECK(at::equal(f, x.flatten(1) * 2.0));
+  // extract_features batches and concatenates.
+  CHECK(at::equal(cebm::eval::extract_features(ex, x, /*batch=*/2), f));
+  // FD through features: FD(x, x) = 0.
+  CHECK(cebm::eval::frechet_distance(f, f) == Approx(0.0).margin(1e-12));
+
+  CHECK_THROWS_WITH(cebm::eval::torchscript_extractor(dir.file("missing.pt")), Catch::Contains("no such file"));
+  { std::ofstream(dir.file("text.pt")) << "not a zip archive"; }
+  CHECK_THROWS_WITH(cebm::eval::torchscript_extractor(dir.file("text.pt")), Catch::Contains("not a loadable TorchScript"));
+  {
+    torch::jit::Module m("m");
+    m.define("def forward(self, x):\n    return x.sum()\n");
+    m.save(dir.file("scalar.pt"));
+    torch::jit::Module t("t");
+    t.define("def forward(self, x):\n    return (x, x)\n");
+    t.save(dir.file("tuple.pt"));
+  }
+  cebm::eval::torchscript_extractor scalar(dir.file("scalar.pt")), tuple(dir.file("tuple.pt"));
+  CHECK_THROWS_WITH(scalar.features(x), Catch::Contains("expected real [B, ...]"));
+  CHECK_THROWS_WITH(tuple.features(x), Catch::Contains("Tuple"));
+  CHECK_THROWS_WITH(ex.features(at::zeros({2, 3})), Catch::Contains("[B, C, H, W]"));
+  CHECK_THROWS_WITH(cebm::eval::extract_features(ex, x, 0), Catch::Contains("batch must be >= 1"));
+}
+
+TEST_CASE("classifier extractor: learns trivially separable images, 128-d features, save/load", "[eval][frechet]") {
+  // Class 0: bright top half; class 1: bright bottom half; plus uniform noise in 0…40.
+  auto gen = at::detail::createCPUGenerator(5);
+  const std::int64_t n = 600;
+  const at::Tensor labels = at::randint(0, 2, {n}, gen, at::kLong);
+  at::Tensor images = at::randint(0, 40, {n, 1, 28, 28}, gen, at::kLong);
+  const at::Tensor top = (labels == 0).view({n, 1, 1, 1});
+  images.narrow(2, 0, 14).add_(top * 180);
+  images.narrow(2, 14, 14).add_(top.logical_not() * 180);
+  images = images.to(at::kByte);
+
+  std::int64_t steps = 0, total = 0;
+  std::vector<double> losses;
+  const auto trained = cebm::eval::train_feature_classifier(
+      images, labels, cebm::data::image_transform_options{},
+      cebm::eval::classifier_training_options{}.batch_size(32).seed(1).dataset_name("synthetic halves"),
+      [&](const cebm::eval::classifier_training_step& s) {
+        ++steps, total = s.steps;
+        losses.push_back(s.loss);
+      });
+  CHECK(trained.held_out_size == 60);
+  CHECK(steps == (540 + 31) / 32);
+  CHECK(total == steps);
+  INFO("held-out accuracy " << trained.held_out_accuracy);
+  CHECK(trained.held_out_accuracy > 0.95);
+  CHECK(losses.back() < losses.front());
+
+  cebm::eval::classifier_extractor ex(trained);
+  CHECK(ex.name() == "features of a classifier trained by cebm on synthetic halves");
+  CHECK(ex.name().find("FID") == std::string::npos);
+  auto xgen = at::detail::createCPUGenerator(9);
+  const at::Tensor x = cebm::data::to_model_input(images, trained.input, xgen);
+  const at::Tensor f = cebm::eval::extract_features(ex, x, 128);
+  CHECK(f.sizes() == at::IntArrayRef({n, 128}));
+  CHECK(f.scalar_type() == at::kFloat);
+  // The features tell the classes apart: FD between the classes far exceeds FD within one.
+  const at::Tensor f0 = f.index_select(0, (labels == 0).nonzero().flatten()), f1 = f.index_select(0, (labels == 1).nonzero().flatten());
+  const std::int64_t h = f0.size(0) / 2;
+  CHECK(cebm::eval::frechet_distance(f0, f1) > 10 * cebm::eval::frechet_distance(f0.narrow(0, 0, h), f0.narrow(0, h, h)));
+
+  // Same seed, same classifier.
+  const auto again = cebm::eval::train_feature_classifier(images, labels, {},
+                                                          cebm::eval::classifier_training_options{}.batch_size(32).seed(1));
+  CHECK(again.held_out_accuracy == trained.held_out_accuracy);
+  const auto p1 = trained.model->parameters(), p2 = again.model->parameters();
+  REQUIRE(p1.size() == p2.size());
+  for (std::size_t i = 0; i < p1.size(); ++i) CHECK(at::equal(p1[i], p2[i]));
+
+  cebm_test::temp_dir dir;
+  cebm::eval::save_feature_classifier(trained, dir.file("classifier.pt"));
+  cebm::eval::classifier_extractor loaded(dir.file("classifier.pt"));
+  CHECK(loaded.name() == ex.name());
+  CHECK(loaded.classifier().held_out_accuracy == trained.held_out_accuracy);
+  CHECK(loaded.classifier().input.scale() == trained.input.scale());
+  CHECK(at::equal(cebm::eval::extract_features(loaded, x, 128), f));
+  CHECK_THROWS_WITH(cebm::eval::classifier_extractor(dir.file("missing.pt")), Catch::Contains("no such checkpoint"));
+  CHECK_THROWS_WITH(cebm::eval::train_feature_classifier(images, labels.neg(), {}), Catch::Contains("[0, classes)"));
+  CHECK_THROWS_WITH(cebm::eval::train_feature_classifier(images.to(at::kFloat), labels, {}), Catch::Contains("uint8"));
+}
