@@ -1,5 +1,6 @@
 // Train a conjugate EBM (CEBM, GMM-CEBM) or the IGEBM baseline on real images, then write a short
-// report. Options first, then seed, threads, device, data, model, training loop, evaluation.
+// training summary (summary.md, summary.json; the papers' evaluations are the `evaluate` program).
+// Options first, then seed, threads, device, data, model, training loop, summary.
 //
 //   train_cebm --model cebm --preset demo --out runs/demo --threads 2
 //   train_cebm --model gmm_cebm --preset paper --device cuda --out runs/gmm
@@ -70,8 +71,8 @@ int train_and_report(Model model, const settings& s, cebm::train::ebm_trainer_op
                            {"final", trainer.last_metrics()},   {"best_probe_1nn", trainer.best_probe()},
                            {"evaluation", evaluate(trainer, used, test, s.eval_images)}};
   const std::filesystem::path dir(opts.out_dir());
-  std::ofstream(dir / "report.json") << report.dump(2) << '\n';
-  std::ofstream md(dir / "report.md");
+  std::ofstream(dir / "summary.json") << report.dump(2) << '\n';
+  std::ofstream md(dir / "summary.md");
   const auto& f = report["final"];
   md << "# " << s.model << " on Fashion-MNIST (" << s.preset << " preset)\n\n"
      << "| quantity | value |\n| --- | --- |\n"
@@ -84,7 +85,7 @@ int train_and_report(Model model, const settings& s, cebm::train::ebm_trainer_op
      << "1-NN: each of the " << report["evaluation"]["test_images"].get<std::int64_t>() << " test images takes the label of the nearest of "
      << report["evaluation"]["reference_images"].get<std::int64_t>() << " training images (squared L2).\n\n"
      << "Samples: ![data](samples/data.png) ![replay buffer](samples/buffer.png) ![long-run chains](samples/long_run.png)\n";
-  std::printf("%s\nreport: %s\n", report.dump(2).c_str(), (dir / "report.md").c_str());
+  std::printf("%s\nsummary: %s\n", report.dump(2).c_str(), (dir / "summary.md").c_str());
   return 0;
 }
 
@@ -135,7 +136,7 @@ int main(int argc, char** argv) {
     opts.on_divergence(s.on_divergence == "rollback" ? cebm::train::divergence_policy::rollback
                                                      : cebm::train::divergence_policy::abort);
     const nlohmann::json config = {
-        {"model", s.model}, {"preset", s.preset}, {"data", s.data}, {"out", opts.out_dir()}, {"seed", s.seed},
+        {"model", s.model}, {"preset", s.preset}, {"dataset", "fashion_mnist"}, {"data", s.data}, {"out", opts.out_dir()}, {"seed", s.seed},
         {"device", s.device}, {"threads", s.threads}, {"iterations", opts.iterations()}, {"batch_size", opts.batch_size()},
         {"lr", opts.lr()}, {"l2", opts.loss().l2()},
         {"l2_on", opts.loss().regularize() == cebm::cd_regularizer::data_only ? "data" : "both"},

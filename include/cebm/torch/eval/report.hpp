@@ -1,0 +1,192 @@
+#pragma once
+/// @file
+/// `write_report(report, dir)`: `report.json` as is, and `report.md` with the tables of
+/// `evaluation.hpp`'s report, the published CEBM numbers beside ours where dataset, model and
+/// setting match (published.hpp), and the PNGs inline.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "cebm/torch/eval/published.hpp"
+
+namespace cebm::eval {
+
+namespace detail {
+
+inline std::string fixed(double v, int digits) {
+  if (!std::isfinite(v)) return "n/a";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+inline std::string number(const nlohmann::json& v, int digits) {
+  return v.is_number() ? fixed(v.get<double>(), digits) : "n/a";
+}
+
+inline std::string paper(const std::string& dataset, const std::string& model, const std::string& metric,
+                         const std::string& setting, int digits) {
+  const auto v = published(dataset, model, metric, setting);
+  return v ? fixed(v->value, digits) : "–";
+}
+
+inline const nlohmann::json* few_label_row(const nlohmann::json& table, const std::string& setting) {
+  if (!table.is_object()) return nullptr;
+  for (const auto& row : table["rows"])
+    if (row["setting"] == setting) return &row;
+  return nullptr;
+}
+
+inline std::string percent_cell(const nlohmann::json* row) {
+  if (!row) return "–";
+  return fixed(100 * (*row)["mean"].get<double>(), 1) + " ± " + fixed(100 * (*row)["std"].get<double>(), 1);
+}
+
+}  // namespace detail
+
+/// The markdown report of an `evaluate` JSON report.
+inline std::string markdown_report(const nlohmann::json& r) {
+  using detail::fixed;
+  using detail::number;
+  const std::string model = r.value("model", "model"), dataset = r.value("dataset", "");
+  std::ostringstream md;
+  md << "# Evaluation: " << model << " on " << dataset << "\n\n";
+  if (r.contains("checkpoint")) md << "Checkpoint `" << r["checkpoint"].get<std::string>() << "`";
+  if (r.contains("iteration")) md << ", iteration " << r["iteration"];
+  md << ". Training images " << r["images"]["train"] << ", test images " << r["images"]["test"]
+     << ", representation dimension " << r.value("representation_dim", 0) << ".\n\n";
+
+  // Few-label.
+  const auto& few = r["few_label"];
+  md << "## Few-label classification (test accuracy, %)\n\n"
+     << "liblinear logistic regression (one-vs-rest, L2, C = 1, bias), " << few["draws"] << " draws of labelled "
+     << "training images per setting (" << few["draw"].get<std::string>() << "), mean ± std over draws; *full* is "
+     << "fitted once on all training images used. *Standardised*: every feature dimension z-scored with the mean "
+     << "and std of all training features, which removes the dominance of C = 1 over small posterior means.\n\n"
+     << "| labels per class | representation (published protocol) | representation, standardised | pixels | paper: "
+     << model << " |\n| --- | --- | --- | --- | --- |\n";
+  for (const std::string s : {"1", "10", "100", "full"})
+    md << "| " << s << " | " << detail::percent_cell(detail::few_label_row(few["representation"], s)) << " | "
+       << detail::percent_cell(detail::few_label_row(few["representation_standardized"], s)) << " | "
+       << detail::percent_cell(few.contains("pixels") ? detail::few_label_row(few["pixels"], s) : nullptr) << " | "
+       << detail::paper(dataset, model, "few_label", s, 0) << " |\n";
+
+  // 1-NN.
+  const auto& nn = r["nn1"];
+  md << "\n## 1-nearest neighbour\n\nEach test representation takes the label of the closest training representation "
+        "(squared L2). The mean of the confusion matrix's diagonal (rows normalised by true class) is what the paper "
+        "reports.\n\n| features | accuracy | mean diagonal | paper |\n| --- | --- | --- | --- |\n";
+  for (const std::string kind : {"representation", "pixels"}) {
+    if (!nn.contains(kind)) continue;
+    md << "| " << kind << " | " << number(nn[kind]["accuracy"], 4) << " | " << number(nn[kind]["mean_diagonal"], 4) << " | "
+       << detail::paper(dataset, kind == "pixels" ? "pixels" : model, "nn1", "", 2) << " |\n";
+  }
+  const auto& confusion = nn["representation"]["confusion"];
+  md << "\nConfusion matrix of the representation (row: true class, column: neighbour's class):\n\n| |";
+  for (std::size_t j = 0; j < confusion.size(); ++j) md << " " << j << " |";
+  md << "\n|---|";
+  for (std::size_t j = 0; j < confusion.size(); ++j) md << "---|";
+  md << "\n";
+  for (std::size_t i = 0; i < confusion.size(); ++i) {
+    md << "| **" << i << "** |";
+    for (const auto& v : confusion[i]) md << " " << fixed(v.get<double>(), 2) << " |";
+    md << "\n";
+  }
+  md << "\n![confusion, representation](" << nn["representation"]["image"].get<std::string>() << ")";
+  if (nn.contains("pixels")) md << " ![confusion, pixels](" << nn["pixels"]["image"].get<std::string>() << ")";
+  md << "\n";
+
+  // OOD.
+  const auto& ood = r["ood"];
+  md << "\n## Out-of-distribution detection\n\nScores −E(x) (*log p*) and −‖∇ₓE(x)‖ (*grad*) on inputs with Gaussian "
+        "noise of std "
+     << number(ood["noise_std"], 3) << "; in-distribution (" << ood["in_distribution_images"]
+     << " test images) is the positive class, so AUROC < 0.5 means the OOD set scores as more likely. FPR@95: the "
+        "fraction of OOD images scored at least as high as the threshold that keeps 95% of in-distribution images.\n\n"
+        "| OOD set | images | AUROC log p | paper | AUROC grad | paper | AUPR log p | AUPR grad | FPR@95 log p | FPR@95 grad |\n"
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
+  if (ood.contains("sets"))
+    for (const auto& [name, s] : ood["sets"].items())
+      md << "| " << name << " | " << s["images"] << " | " << number(s["logp"]["auroc"], 3) << " | "
+         << detail::paper(dataset, model, "ood_auroc_logp", name, 2) << " | " << number(s["grad"]["auroc"], 3) << " | "
+         << detail::paper(dataset, model, "ood_auroc_grad", name, 2) << " | " << number(s["logp"]["aupr"], 3) << " | "
+         << number(s["grad"]["aupr"], 3) << " | " << number(s["logp"]["fpr_at_95_tpr"], 3) << " | "
+         << number(s["grad"]["fpr_at_95_tpr"], 3) << " |\n";
+
+  // Aggregate posterior.
+  const auto& ap = r["aggregate_posterior"];
+  md << "\n## Aggregate posterior\n\n";
+  if (ap.contains("skipped")) {
+    md << "Not computed: " << ap["skipped"].get<std::string>() << ".\n";
+  } else {
+    md << "KL(q̂(z) ‖ bias) and I(x; z) in nats with the minibatch average-encoding estimator (Esmaeili et al. 2019; the "
+          "paper's own code is not public), "
+       << ap["batches"] << " batches of " << ap["batch_size"] << " training images, ± std across batches. MI cannot "
+       << "exceed log(batch) = " << fixed(std::log(ap["batch_size"].get<double>()), 2) << ".\n\n"
+       << "| quantity | measured | paper |\n| --- | --- | --- |\n"
+       << "| KL | " << number(ap["kl"], 3) << " ± " << number(ap["kl_std"], 3) << " | "
+       << detail::paper(dataset, model, "kl", "", 1) << " |\n"
+       << "| MI | " << number(ap["mi"], 3) << " ± " << number(ap["mi_std"], 3) << " | "
+       << detail::paper(dataset, model, "mi", "", 1) << " |\n";
+  }
+
+  // Samples.
+  const auto& smp = r["samples"];
+  md << "\n## Samples\n\n| chains | count | stuck near the initialisation | mean roughness |\n| --- | --- | --- | --- |\n";
+  for (const std::string kind : {"long_run", "buffer"}) {
+    if (!smp.contains(kind)) continue;
+    const auto& st = smp[kind]["stuck"];
+    md << "| " << (kind == "long_run" ? "long run, " + std::to_string(smp[kind]["steps"].get<std::int64_t>()) + " steps from noise"
+                                      : std::string("replay buffer"))
+       << " | " << smp[kind]["chains"] << " | " << fixed(100 * st["fraction"].get<double>(), 1) << "% | "
+       << number(st["mean_roughness"], 3) << " |\n";
+  }
+  if (smp.contains("long_run")) {
+    const auto& st = smp["long_run"]["stuck"];
+    md << "\nStuck: " << smp.value("stuck_criterion", std::string()) << " (initialisation " << number(st["noise_roughness"], 3)
+       << ", test images " << number(st["data_roughness"], 3) << ", threshold " << number(st["threshold"], 3) << ").\n\n"
+       << "Long-run chains: ![long run](" << smp["long_run"]["image"].get<std::string>() << ")";
+    if (smp.contains("buffer")) md << " replay buffer: ![buffer](" << smp["buffer"]["image"].get<std::string>() << ")";
+    md << "\n";
+  }
+  if (r.contains("frechet")) {
+    const auto& fd = r["frechet"];
+    md << "\n## Fréchet distance\n\nBetween Gaussians fitted to " << fd["extractor"].get<std::string>()
+       << " of samples and of " << fd["reference_images"] << " test images";
+    if (fd.contains("note")) md << " (" << fd["note"].get<std::string>() << ")";
+    md << ".\n\n| samples | count | Fréchet distance |\n| --- | --- | --- |\n";
+    for (const auto& [name, v] : fd["samples"].items())
+      md << "| " << name << " | " << v["count"] << " | " << number(v["distance"], 2) << " |\n";
+  }
+
+  // Embedding.
+  if (r.contains("embedding")) {
+    const auto& e = r["embedding"];
+    md << "\n## Latent space\n\nPCA of the test representations, coloured by class (explained variance "
+       << number(e["explained_variance"][0], 4) << ", " << number(e["explained_variance"][1], 4) << "):\n\n!["
+       << "PCA embedding](" << e["image"].get<std::string>() << ")\n";
+  }
+  if (r.contains("seconds")) {
+    md << "\n## Time\n\n| stage | seconds |\n| --- | --- |\n";
+    for (const auto& [stage, s] : r["seconds"].items()) md << "| " << stage << " | " << number(s, 1) << " |\n";
+  }
+  return md.str();
+}
+
+/// Writes `report.json` and `report.md` into `dir`.
+inline void write_report(const nlohmann::json& report, const std::string& dir) {
+  namespace fs = std::filesystem;
+  fs::create_directories(dir);
+  std::ofstream json(fs::path(dir) / "report.json"), md(fs::path(dir) / "report.md");
+  json << report.dump(2) << '\n';
+  md << markdown_report(report);
+  if (!json || !md) throw std::runtime_error(dir + ": cannot write report.json / report.md");
+}
+
+}  // namespace cebm::eval

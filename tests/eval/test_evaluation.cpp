@@ -1,0 +1,150 @@
+// The whole evaluation on small synthetic data: every section of the report and its files, the
+// published numbers beside ours, and the errors for data the model or the protocol cannot take.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <cebm/torch/data/image_folder.hpp>
+#include <cebm/torch/data/ood.hpp>
+#include <cebm/torch/eval/evaluation.hpp>
+#include <cebm/torch/eval/report.hpp>
+#include <cebm/torch/models/cebm.hpp>
+#include <cebm/torch/models/gmm_cebm.hpp>
+#include <cebm/torch/models/igebm.hpp>
+
+#include "support/temp_dir.hpp"
+
+namespace {
+
+// Ten classes of 28x28 images: class k is a bright horizontal band at row 2k + 4, plus noise.
+cebm::data::image_dataset banded(std::int64_t n, std::uint64_t seed) {
+  auto gen = at::detail::createCPUGenerator(seed);
+  const at::Tensor labels = at::arange(n, at::kLong) % 10;
+  at::Tensor images = at::randint(0, 40, {n, 1, 28, 28}, gen, at::kLong);
+  for (std::int64_t i = 0; i < n; ++i) images[i][0][2 * labels[i].item<std::int64_t>() + 4].fill_(230);
+  return {images.to(at::kByte), labels, "banded images"};
+}
+
+cebm::eval::evaluation_options small_options() {
+  return cebm::eval::evaluation_options{}
+      .few_label(cebm::eval::few_label_options{}.labels_per_class({1, 3}).draws(2))
+      .kl_batch_size(50)
+      .long_run_chains(4)
+      .long_run(cebm::langevin_options::cebm().steps(3))
+      .batch_size(64);
+}
+
+cebm::eval::evaluation_context context(const std::string& model) {
+  cebm::eval::evaluation_context ctx;
+  ctx.model = model;
+  ctx.fresh_chains = [](std::int64_t n, at::Generator& g) { return at::rand({n, 1, 28, 28}, g) * 2 - 1; };
+  return ctx;
+}
+
+cebm::eval::evaluation_data data_with_ood() {
+  auto gen = at::detail::createCPUGenerator(9);
+  cebm::eval::evaluation_data d{"fashion_mnist", banded(200, 1), banded(100, 2), {}};
+  d.ood.emplace_back("constant", cebm::data::constant_images(40, 1, 28, 28, gen));
+  d.ood.emplace_back("rgb32", cebm::data::uniform_noise_images(30, 3, 32, 32, gen));  // other geometry: reshaped
+  return d;
+}
+
+std::string read(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+TEST_CASE("evaluate writes every section of the report for a CEBM", "[eval][report]") {
+  torch::manual_seed(0);
+  cebm::models::Cebm model;
+  cebm_test::temp_dir dir;
+  auto ctx = context("cebm");
+  ctx.buffer = at::rand({20, 1, 28, 28}) * 2 - 1;
+  const auto d = data_with_ood();
+  const nlohmann::json r = cebm::eval::evaluate(model, d, ctx, small_options(), dir.path.string());
+
+  CHECK(r["images"]["train"] == 200);
+  CHECK(r["images"]["classes"] == 10);
+  CHECK(r["representation_dim"] == 128);
+  const auto& rows = r["few_label"]["representation"]["rows"];
+  REQUIRE(rows.size() == 3);  // 1, 3, full
+  CHECK(rows[0]["accuracies"].size() == 2);
+  CHECK(rows[2]["setting"] == "full");
+  CHECK(r["few_label"]["representation_standardized"]["standardized"] == true);
+  // The bands make pixels trivially separable: the pixel baseline must find them.
+  CHECK(r["few_label"]["pixels"]["rows"][2]["mean"].get<double>() > 0.9);
+  CHECK(r["nn1"]["pixels"]["accuracy"].get<double>() > 0.9);
+  CHECK(r["nn1"]["representation"]["confusion"].size() == 10);
+  for (const std::string set : {"constant", "rgb32"}) {
+    const auto& s = r["ood"]["sets"][set];
+    CHECK(s["logp"]["n_in"] == 100);
+    CHECK(s["logp"]["auroc"].get<double>() >= 0.0);
+    CHECK(s["grad"]["auroc"].get<double>() <= 1.0);
+  }
+  CHECK(r["ood"]["sets"]["rgb32"]["images"] == 30);
+  CHECK(r["aggregate_posterior"]["batches"] == 4);
+  CHECK(r["samples"]["long_run"]["chains"] == 4);
+  CHECK(r["samples"]["buffer"]["stuck"]["fraction"] == 1.0);  // the buffer above is pure noise
+  CHECK_FALSE(r.contains("frechet"));
+
+  cebm::eval::write_report(r, dir.path.string());
+  for (const char* f : {"report.json", "report.md", "confusion_representation.png", "confusion_pixels.png",
+                        "samples_long_run.png", "samples_buffer.png", "embedding_pca.png"})
+    CHECK(std::filesystem::exists(dir.path / f));
+  const at::Tensor heat = cebm::data::read_image(dir.file("confusion_representation.png"));
+  CHECK(heat.size(0) == 3);
+  const std::string md = read(dir.path / "report.md");
+  CHECK_THAT(md, Catch::Contains("| full |") && Catch::Contains("| 83 |"));   // CEBM Table 2, Fashion-MNIST, full
+  CHECK_THAT(md, Catch::Contains("| constant | 40 |") && Catch::Contains("| 0.90 |"));  // Table 1, log p, constant
+  CHECK_THAT(md, Catch::Contains("| KL |") && Catch::Contains("| 0.6 |"));     // Table 3
+  CHECK_THAT(md, Catch::Contains("![PCA embedding](embedding_pca.png)"));
+}
+
+TEST_CASE("evaluate handles mixture biases and models without a bias", "[eval][report]") {
+  torch::manual_seed(1);
+  auto d = data_with_ood();
+  d.ood.resize(1);
+  cebm_test::temp_dir dir;
+  cebm::models::GmmCebm gmm;
+  const auto g = cebm::eval::evaluate(gmm, d, context("gmm_cebm"), small_options(), dir.path.string());
+  CHECK(g["aggregate_posterior"]["batches"] == 4);
+  CHECK(std::isfinite(g["aggregate_posterior"]["mi"].get<double>()));
+  CHECK(std::abs(g["aggregate_posterior"]["mi"].get<double>()) <= std::log(50.0) + 1e-9);  // MI ≤ log B
+
+  cebm::models::Igebm igebm;
+  const auto i = cebm::eval::evaluate(igebm, d, context("igebm"), small_options(), dir.path.string());
+  CHECK_THAT(i["aggregate_posterior"]["skipped"].get<std::string>(), Catch::Contains("no conjugate bias"));
+  CHECK_THAT(cebm::eval::markdown_report(i), Catch::Contains("Not computed: igebm has no conjugate bias"));
+}
+
+TEST_CASE("evaluate names data it cannot use", "[eval][report]") {
+  cebm::models::Cebm model;
+  cebm_test::temp_dir dir;
+  auto gen = at::detail::createCPUGenerator(3);
+  {
+    auto d = data_with_ood();
+    d.ood.emplace_back("empty", cebm::data::image_dataset{at::zeros({0, 1, 28, 28}, at::kByte), at::zeros({0}, at::kLong), "none"});
+    CHECK_THROWS_WITH(cebm::eval::evaluate(model, d, context("cebm"), small_options(), dir.path.string()),
+                      Catch::Contains("the OOD set 'empty' is empty"));
+  }
+  {
+    auto d = data_with_ood();
+    d.train = cebm::data::uniform_noise_images(50, 3, 32, 32, gen);
+    d.test = cebm::data::uniform_noise_images(50, 3, 32, 32, gen);
+    d.dataset = "cifar10";
+    CHECK_THROWS_WITH(cebm::eval::evaluate(model, d, context("cebm"), small_options(), dir.path.string()),
+                      Catch::Contains("cannot take the cifar10 images [3, 32, 32]"));
+  }
+  {
+    auto d = data_with_ood();
+    d.test.labels = d.test.labels.narrow(0, 0, 10);
+    CHECK_THROWS_WITH(cebm::eval::evaluate(model, d, context("cebm"), small_options(), dir.path.string()),
+                      Catch::Contains("labels must be int64 [100]"));
+  }
+}
