@@ -1,0 +1,69 @@
+#pragma once
+/// @file
+/// g_θ, CLEL's projection of the EBM features onto the latent sphere (Lee et al., ICLR 2023,
+/// App. B; authors' `get_mlp(projection_layers, LeakyReLU(0.2), bias=False)`, notes §3.2):
+///
+///   g(u) = W₂ φ(W₁ u),   φ = LeakyReLU(0.2),   W₁: 128 → 2048,   W₂: 2048 → 128,   no biases.
+///
+/// Without biases g is positively homogeneous, g(c·u) = c·g(u) for c > 0, because φ(c·t) = c·φ(t).
+/// So cos(g(f), z) = cos(g(f/‖f‖), z): the authors apply g to f itself and the result equals the
+/// paper's g on the normalised f. A bias would break that (notes §6 item 11), so there is no option
+/// for one. Initialisation W ~ N(0, 0.01²) (the authors' init loop covers the projection too).
+/// Submodule: `mlp` (Sequential of Linear, LeakyReLU, Linear).
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include <ATen/ATen.h>
+#include <torch/nn/cloneable.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
+
+#include "cebm/core/arg.hpp"
+#include "cebm/torch/nn/detail/clel_init.hpp"
+
+namespace cebm::nn {
+
+struct projection_head_options {
+  CEBM_ARG(std::int64_t, in_features) = 128;
+  CEBM_ARG(std::int64_t, hidden) = 2048;
+  CEBM_ARG(std::int64_t, out_features) = 128;
+};
+
+class ProjectionHeadImpl : public torch::nn::Cloneable<ProjectionHeadImpl> {
+ public:
+  explicit ProjectionHeadImpl(projection_head_options o = {}) : o_(std::move(o)) { reset(); }
+
+  void reset() override {
+    if (o_.in_features() <= 0 || o_.hidden() <= 0 || o_.out_features() <= 0)
+      throw std::invalid_argument("cebm::nn::ProjectionHead: in_features, hidden and out_features must be positive");
+    torch::nn::Linear l1(torch::nn::LinearOptions(o_.in_features(), o_.hidden()).bias(false));
+    torch::nn::Linear l2(torch::nn::LinearOptions(o_.hidden(), o_.out_features()).bias(false));
+    detail::clel_init(*l1);
+    detail::clel_init(*l2);
+    mlp_ = register_module(
+        "mlp", torch::nn::Sequential(
+                   l1, torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(detail::clel_negative_slope)),
+                   l2));
+  }
+
+  /// u: [..., in_features] → g(u), [..., out_features].
+  at::Tensor forward(const at::Tensor& u) {
+    if (u.dim() < 1 || u.size(-1) != o_.in_features())
+      throw std::invalid_argument("cebm::nn::ProjectionHead: expected features [..., " + std::to_string(o_.in_features()) +
+                                  "], got " + std::string(c10::str(u.sizes())));
+    return mlp_->forward(u);
+  }
+
+  const projection_head_options& options() const { return o_; }
+
+ private:
+  projection_head_options o_;
+  torch::nn::Sequential mlp_{nullptr};
+};
+TORCH_MODULE(ProjectionHead);
+
+}  // namespace cebm::nn

@@ -1,0 +1,81 @@
+#pragma once
+/// @file
+/// The pre-activation residual block of the CLEL EBM f_θ (authors' `architectures.ResBlock`, after
+/// kuangliu's PreActResNet; reference notes §3.2), without normalisation layers:
+///
+///   out = conv₂(φ(conv₁(φ(x)))) + sc(x),   φ = LeakyReLU(0.2),
+///
+/// conv₁: in → out, conv₂: out → out, both 3×3, stride 1, padding 1, with bias; sc is a 1×1
+/// convolution without bias when in ≠ out, the identity otherwise. Every convolution is
+/// spectrally normalised (`SpectralConv2d`). Spatial size is kept.
+///
+/// Initialisation is CLEL's: W ~ N(0, 1/fan_in), b = 0, then the spectral-norm vectors.
+/// Submodules: `conv1`, `conv2`, and `shortcut` when the channel count changes.
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include <ATen/ATen.h>
+#include <torch/nn/cloneable.h>
+#include <torch/nn/pimpl.h>
+
+#include "cebm/core/arg.hpp"
+#include "cebm/torch/nn/detail/clel_init.hpp"
+#include "cebm/torch/nn/spectral_norm.hpp"
+
+namespace cebm::nn {
+
+struct res_block_options {
+  res_block_options(std::int64_t in_channels, std::int64_t out_channels)
+      : in_channels_(in_channels), out_channels_(out_channels) {}
+  CEBM_ARG(std::int64_t, in_channels);
+  CEBM_ARG(std::int64_t, out_channels);
+  CEBM_ARG(spectral_norm_options, spectral_norm) = {};
+};
+
+class ResBlockImpl : public torch::nn::Cloneable<ResBlockImpl> {
+ public:
+  ResBlockImpl(std::int64_t in_channels, std::int64_t out_channels)
+      : ResBlockImpl(res_block_options(in_channels, out_channels)) {}
+  explicit ResBlockImpl(res_block_options o) : o_(std::move(o)) { reset(); }
+
+  void reset() override {
+    if (o_.in_channels() <= 0 || o_.out_channels() <= 0)
+      throw std::invalid_argument("cebm::nn::ResBlock: channel counts must be positive, got " +
+                                  std::to_string(o_.in_channels()) + " → " + std::to_string(o_.out_channels()));
+    const auto conv3 = [&](std::int64_t in, std::int64_t out) {
+      return SpectralConv2d(torch::nn::Conv2dOptions(in, out, 3).padding(1), o_.spectral_norm());
+    };
+    conv1_ = register_module("conv1", conv3(o_.in_channels(), o_.out_channels()));
+    conv2_ = register_module("conv2", conv3(o_.out_channels(), o_.out_channels()));
+    detail::clel_init(*conv1_);
+    detail::clel_init(*conv2_);
+    shortcut_ = nullptr;
+    if (o_.in_channels() != o_.out_channels()) {
+      shortcut_ = register_module(
+          "shortcut",
+          SpectralConv2d(torch::nn::Conv2dOptions(o_.in_channels(), o_.out_channels(), 1).bias(false), o_.spectral_norm()));
+      detail::clel_init(*shortcut_);
+    }
+  }
+
+  /// x: [B, in, H, W] → [B, out, H, W].
+  at::Tensor forward(const at::Tensor& x) {
+    if (x.dim() != 4 || x.size(1) != o_.in_channels())
+      throw std::invalid_argument("cebm::nn::ResBlock: expected input [B, " + std::to_string(o_.in_channels()) +
+                                  ", H, W], got " + std::string(c10::str(x.sizes())));
+    const double slope = detail::clel_negative_slope;
+    const at::Tensor h = conv2_->forward(at::leaky_relu(conv1_->forward(at::leaky_relu(x, slope)), slope));
+    return h + (shortcut_ ? shortcut_->forward(x) : x);
+  }
+
+  const res_block_options& options() const { return o_; }
+
+ private:
+  res_block_options o_;
+  SpectralConv2d conv1_{nullptr}, conv2_{nullptr}, shortcut_{nullptr};
+};
+TORCH_MODULE(ResBlock);
+
+}  // namespace cebm::nn
