@@ -143,10 +143,13 @@ inline nlohmann::json to_json(const detection_metrics& m) {
 }
 
 inline nlohmann::json to_json(const stuck_chain_report& r) {
-  return {{"fraction", r.fraction},           {"stuck", r.stuck},
-          {"total", r.total},                 {"threshold", r.threshold},
-          {"noise_roughness", r.noise_roughness}, {"data_roughness", r.data_roughness},
-          {"mean_roughness", r.mean_roughness}};
+  return {{"fraction", r.fraction},
+          {"stuck", r.stuck},
+          {"total", r.total},
+          {"threshold", r.threshold},
+          {"noise_correlation", r.noise_correlation},
+          {"data_correlation", r.data_correlation},
+          {"mean_correlation", r.mean_correlation}};
 }
 
 }  // namespace detail
@@ -354,8 +357,9 @@ nlohmann::json evaluate(Model& model, const evaluation_data& d, const evaluation
                    "-d features the long-run covariance is rank-deficient, so that distance is biased upwards";
   }
   samples["stuck_criterion"] =
-      "a chain is stuck when its roughness (mean absolute difference of neighbouring pixels) is above the midpoint "
-      "between that of fresh draws from the initialisation and that of test images";
+      "a chain is stuck when its neighbour correlation (correlation of each pixel with its right and lower "
+      "neighbours, about the image mean) is below the midpoint between that of fresh draws from the "
+      "initialisation and that of test images";
   timing["samples"] = detail::lap(t0);
 
   // 7. Embedding.

@@ -138,19 +138,19 @@ inline std::string markdown_report(const nlohmann::json& r) {
 
   // Samples.
   const auto& smp = r["samples"];
-  md << "\n## Samples\n\n| chains | count | stuck near the initialisation | mean roughness |\n| --- | --- | --- | --- |\n";
+  md << "\n## Samples\n\n| chains | count | stuck near the initialisation | mean neighbour correlation |\n| --- | --- | --- | --- |\n";
   for (const std::string kind : {"long_run", "buffer"}) {
     if (!smp.contains(kind)) continue;
     const auto& st = smp[kind]["stuck"];
     md << "| " << (kind == "long_run" ? "long run, " + std::to_string(smp[kind]["steps"].get<std::int64_t>()) + " steps from noise"
                                       : std::string("replay buffer"))
        << " | " << smp[kind]["chains"] << " | " << fixed(100 * st["fraction"].get<double>(), 1) << "% | "
-       << number(st["mean_roughness"], 3) << " |\n";
+       << number(st["mean_correlation"], 3) << " |\n";
   }
   if (smp.contains("long_run")) {
     const auto& st = smp["long_run"]["stuck"];
-    md << "\nStuck: " << smp.value("stuck_criterion", std::string()) << " (initialisation " << number(st["noise_roughness"], 3)
-       << ", test images " << number(st["data_roughness"], 3) << ", threshold " << number(st["threshold"], 3) << ").\n\n"
+    md << "\nStuck: " << smp.value("stuck_criterion", std::string()) << " (initialisation " << number(st["noise_correlation"], 3)
+       << ", test images " << number(st["data_correlation"], 3) << ", threshold " << number(st["threshold"], 3) << ").\n\n"
        << "Long-run chains: ![long run](" << smp["long_run"]["image"].get<std::string>() << ")";
     if (smp.contains("buffer")) md << " replay buffer: ![buffer](" << smp["buffer"]["image"].get<std::string>() << ")";
     md << "\n";
