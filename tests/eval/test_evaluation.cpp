@@ -51,6 +51,18 @@ cebm::eval::evaluation_data data_with_ood() {
   return d;
 }
 
+// A model with its own OOD score: s(x) = mean pixel, so brighter images count as less likely.
+struct ScoredImpl : torch::nn::Cloneable<ScoredImpl> {
+  static constexpr const char* kind = "scored";
+  ScoredImpl() { reset(); }
+  void reset() override { linear = register_module("linear", torch::nn::Linear(784, 8)); }
+  at::Tensor representation(const at::Tensor& x) { return linear->forward(x.flatten(1)); }
+  at::Tensor energy(const at::Tensor& x) { return 0.5 * representation(x).pow(2).sum(1); }
+  at::Tensor ood_score(const at::Tensor& x) { return x.flatten(1).mean(1); }
+  torch::nn::Linear linear{nullptr};
+};
+TORCH_MODULE(Scored);
+
 std::string read(const std::filesystem::path& p) {
   std::ifstream in(p);
   std::stringstream s;
@@ -147,4 +159,29 @@ TEST_CASE("evaluate names data it cannot use", "[eval][report]") {
     CHECK_THROWS_WITH(cebm::eval::evaluate(model, d, context("cebm"), small_options(), dir.path.string()),
                       Catch::Contains("labels must be int64 [100]"));
   }
+}
+
+TEST_CASE("a model's own OOD score is reported beside -E and -|grad E|", "[eval][report]") {
+  Scored model;
+  cebm_test::temp_dir dir;
+  auto d = data_with_ood();
+  d.ood.resize(1);  // constant images
+  const auto r = cebm::eval::evaluate(model, d, context("scored"), small_options(), dir.path.string());
+  // Oracle: AUROC of -mean pixel by brute-force pair counting on the clean model inputs.
+  auto gen = at::detail::createCPUGenerator(0);
+  const at::Tensor in = -cebm::data::to_model_input(d.test.images, {}, gen).flatten(1).mean(1).to(at::kDouble);
+  const at::Tensor out = -cebm::data::to_model_input(d.ood[0].second.images, {}, gen).flatten(1).mean(1).to(at::kDouble);
+  double pairs = 0;
+  for (std::int64_t i = 0; i < in.size(0); ++i)
+    for (std::int64_t j = 0; j < out.size(0); ++j) {
+      const double a = in[i].item<double>(), b = out[j].item<double>();
+      pairs += a > b ? 1.0 : (a == b ? 0.5 : 0.0);
+    }
+  const auto& score = r["ood"]["sets"]["constant"]["model_score"];
+  CHECK(score["auroc"].get<double>() == Approx(pairs / (in.size(0) * out.size(0))).epsilon(1e-9));
+  CHECK_THAT(cebm::eval::markdown_report(r), Catch::Contains("The model's own score"));
+  // Models without one have no such entry.
+  cebm::models::Igebm igebm;
+  const auto i = cebm::eval::evaluate(igebm, d, context("igebm"), small_options(), dir.path.string());
+  CHECK_FALSE(i["ood"]["sets"]["constant"].contains("model_score"));
 }

@@ -8,7 +8,8 @@
 ///   nn1         1-NN test accuracy against all training representations, confusion matrices
 ///               (table + `confusion_representation.png`, `confusion_pixels.png`)
 ///   ood         AUROC / AUPR / FPR@95%TPR of −E(x) and −‖∇ₓE(x)‖ on noisy test inputs against
-///               each named OOD set (in-distribution positive)
+///               each named OOD set (in-distribution positive); models with `ood_score(x)` (CLEL's
+///               s(x) with a test-time β) also get −s(x) on clean inputs ("model_score")
 ///   aggregate_posterior  KL(q̂ ‖ bias) and I(x; z) (models with a conjugate bias)
 ///   samples     long-run chains from the initialisation (`samples_long_run.png`) and the replay
 ///               buffer (`samples_buffer.png`), each with the fraction of chains still stuck
@@ -100,6 +101,12 @@ struct has_mixture_bias : std::false_type {};
 template <class M>
 struct has_mixture_bias<M, std::void_t<decltype(std::declval<M&>().bias())>>
     : is_mixture<std::decay_t<decltype(std::declval<M&>().bias())>> {};
+
+template <class M, class = void>
+struct has_ood_score : std::false_type {};
+template <class M>
+struct has_ood_score<M, std::void_t<decltype(std::declval<M&>().ood_score(std::declval<const at::Tensor&>()))>>
+    : std::true_type {};
 
 /// Seconds since `t0`, and reset `t0`.
 inline double lap(std::chrono::steady_clock::time_point& t0) {
@@ -258,7 +265,7 @@ nlohmann::json evaluate(Model& model, const evaluation_data& d, const evaluation
   // 4. OOD detection.
   announce("OOD detection: -E(x) and -|grad E(x)| with input noise " + std::to_string(o.ood().noise_std()));
   auto energy = [&](const at::Tensor& x) { return model->energy(x); };
-  auto scores_of = [&](const data::image_dataset& set, const std::string& name) {
+  auto scores_of = [&](const data::image_dataset& set, const std::string& name, auto&& score_energy, double noise) {
     const data::image_dataset s = detail::first(set, o.ood_images());
     if (s.size() == 0) throw std::invalid_argument("cebm::eval::evaluate: the OOD set '" + name + "' is empty");
     // Another geometry is brought to the test set's: grey <-> RGB, zero padding up, bilinear down.
@@ -268,22 +275,32 @@ nlohmann::json evaluate(Model& model, const evaluation_data& d, const evaluation
                       .size(test.height() == test.width() ? test.height() : 0)
                       .resize(s.height() > test.height() ? data::resize_mode::bilinear : data::resize_mode::pad));
     train::progress bar(images.size(0), o.ood().batch_size(), "scores " + name);
-    return energy_scores(energy, images, clean, ood_score_options(o.ood()).device(ctx.device),
+    return energy_scores(score_energy, images, clean, ood_score_options(o.ood()).device(ctx.device).noise_std(noise),
                          [&](std::int64_t done, std::int64_t) { bar.update(done, done, "images"); });
   };
-  const ood_scores in_scores = scores_of(test, "in-distribution test");
+  using M = typename Model::ContainedType;
+  // Models with their own OOD score (CLEL's s(x) with a test-time β) get it too, on clean inputs.
+  auto own_score = [&](const at::Tensor& x) {
+    if constexpr (detail::has_ood_score<M>::value) return model->ood_score(x);
+    else return model->energy(x);
+  };
+  const ood_scores in_scores = scores_of(test, "in-distribution test", energy, o.ood().noise_std());
+  ood_scores in_own;
+  if constexpr (detail::has_ood_score<M>::value) in_own = scores_of(test, "in-distribution test, s(x)", own_score, 0.0);
   report["ood"] = {{"noise_std", o.ood().noise_std()}, {"in_distribution_images", in_scores.neg_energy.size(0)}};
   for (const auto& [name, set] : d.ood) {
-    const ood_scores out = scores_of(set, name);
-    report["ood"]["sets"][name] = {{"images", out.neg_energy.size(0)},
-                                   {"source", set.source},
-                                   {"logp", detail::to_json(detection_metrics_of(in_scores.neg_energy, out.neg_energy))},
-                                   {"grad", detail::to_json(detection_metrics_of(in_scores.neg_grad_norm, out.neg_grad_norm))}};
+    const ood_scores out = scores_of(set, name, energy, o.ood().noise_std());
+    nlohmann::json& r = report["ood"]["sets"][name];
+    r = {{"images", out.neg_energy.size(0)},
+         {"source", set.source},
+         {"logp", detail::to_json(detection_metrics_of(in_scores.neg_energy, out.neg_energy))},
+         {"grad", detail::to_json(detection_metrics_of(in_scores.neg_grad_norm, out.neg_grad_norm))}};
+    if constexpr (detail::has_ood_score<M>::value)
+      r["model_score"] = detail::to_json(detection_metrics_of(in_own.neg_energy, scores_of(set, name + ", s(x)", own_score, 0.0).neg_energy));
   }
   timing["ood"] = detail::lap(t0);
 
   // 5. Aggregate posterior.
-  using M = typename Model::ContainedType;
   constexpr bool single = detail::has_single_family_bias<M>::value, mixed = detail::has_mixture_bias<M>::value;
   if constexpr (single || mixed) {
     announce("aggregate posterior: KL and MI over batches of " + std::to_string(o.kl_batch_size()));

@@ -118,6 +118,13 @@ inline std::string markdown_report(const nlohmann::json& r) {
          << detail::paper(dataset, model, "ood_auroc_grad", name, 2) << " | " << number(s["logp"]["aupr"], 3) << " | "
          << number(s["grad"]["aupr"], 3) << " | " << number(s["logp"]["fpr_at_95_tpr"], 3) << " | "
          << number(s["grad"]["fpr_at_95_tpr"], 3) << " |\n";
+  if (ood.contains("sets") && ood["sets"].begin()->contains("model_score")) {
+    md << "\nThe model's own score −s(x) (CLEL: ½‖f(x)‖² − β·cos(g(f(x)), h(x)) with the test-time β), on inputs "
+          "without added noise:\n\n| OOD set | AUROC | AUPR | FPR@95 |\n| --- | --- | --- | --- |\n";
+    for (const auto& [name, s] : ood["sets"].items())
+      md << "| " << name << " | " << number(s["model_score"]["auroc"], 3) << " | " << number(s["model_score"]["aupr"], 3)
+         << " | " << number(s["model_score"]["fpr_at_95_tpr"], 3) << " |\n";
+  }
 
   // Aggregate posterior.
   const auto& ap = r["aggregate_posterior"];
