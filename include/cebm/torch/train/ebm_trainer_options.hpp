@@ -16,10 +16,9 @@
 #include "cebm/sampling/replay_buffer.hpp"
 #include "cebm/torch/data/transforms.hpp"
 #include "cebm/torch/train/contrastive_divergence.hpp"
+#include "cebm/torch/train/divergence_policy.hpp"
 
 namespace cebm::train {
-
-enum class divergence_policy { abort, rollback };
 
 struct ebm_trainer_options {
   CEBM_ARG(std::int64_t, iterations) = 60000;

@@ -1,0 +1,336 @@
+#pragma once
+/// @file
+/// `basic_trainer<Derived, Options>`: what every cebm trainer shares, around one training
+/// iteration that the derived class supplies (CRTP; `ebm_trainer`, `clel_trainer`):
+///
+///   - the run directory (run_directory.hpp): config.json, metrics.jsonl, samples, DIVERGED;
+///   - the loop: log every `log_every`, data and replay-buffer grids every `sample_every`, a 1-NN
+///     probe of the representation every `probe_every` that picks `best.pt` (queries and references
+///     are training images, never the test set), `last.pt` every `checkpoint_every`, `iter_N.pt`
+///     when `keep_every` divides N, long-run chains from fresh noise at the end (`long_run.png`);
+///   - checkpoints, written atomically (checkpoint.hpp): the derived state plus the loader
+///     position, both generators, the iteration, the best probe, the rollback count, `model_kind`,
+///     the config JSON and `cebm_version`; `resume()` continues so that an interrupted and resumed
+///     run ends with the same parameters as an uninterrupted one (same seed and threads);
+///   - the divergence guard (divergence_policy.hpp): a non-finite loss, a loss above
+///     `divergence_threshold`, or a `std::domain_error` from the sampler or the loss ends the
+///     iteration without an update and aborts or rolls back.
+///
+/// Random streams: `data_gen_` (CPU, seed) shuffles and dequantises data; `sample_gen_` (the
+/// device's, seed + 1) drives chains and augmentations; the probe split uses seed + 2, the long
+/// run seed + 3.
+///
+/// `Options` must provide (as `ebm_trainer_options` and `clel_trainer_options` do): iterations,
+/// batch_size, input (data::image_transform_options), sgld (langevin_options), out_dir,
+/// log_every, checkpoint_every, keep_every, sample_every, probe_every, probe_reference,
+/// probe_query, long_run_steps, long_run_chains, divergence_threshold, on_divergence,
+/// max_rollbacks, rollback_lr_scale.
+///
+/// `Derived` must provide, publicly (checked when `run()` is instantiated):
+///   static const char* model_kind();                     stored as `model_kind`, checked on load
+///   bool train_step(std::string& why);                   one iteration; false (with why) = diverged
+///   std::map<std::string, double> step_values();         the last step's values (may sync a device)
+///   std::string progress_text(const std::map<std::string, double>& row);
+///   void scale_learning_rates(double factor);            after a rollback
+///   void save_state(torch::serialize::OutputArchive&);   model, optimisers, buffer, ...
+///   void load_state(torch::serialize::InputArchive&);
+///   replay_buffer& buffer();
+///   at::Tensor representation(const at::Tensor& x);      evaluation features, x on the device
+///   at::Tensor sampling_energy(const at::Tensor& x);     the energy of the long-run chains
+/// and set `last_data_` to the iteration's data batch (model scale) for `samples/data.png`.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
+#include <torch/serialize/archive.h>
+
+#include "cebm/sampling/langevin.hpp"
+#include "cebm/sampling/replay_buffer.hpp"
+#include "cebm/torch/data/batch_loader.hpp"
+#include "cebm/torch/data/transforms.hpp"
+#include "cebm/torch/eval/nearest_neighbor.hpp"
+#include "cebm/torch/train/checkpoint.hpp"
+#include "cebm/torch/train/divergence_policy.hpp"
+#include "cebm/torch/train/metrics_log.hpp"
+#include "cebm/torch/train/progress.hpp"
+#include "cebm/torch/train/run_directory.hpp"
+#include "cebm/version.hpp"
+
+namespace cebm::train {
+
+namespace detail {
+template <class T, class = void>
+struct has_trainer_hooks : std::false_type {};
+template <class T>
+struct has_trainer_hooks<
+    T, std::void_t<decltype(T::model_kind()), decltype(std::declval<T&>().train_step(std::declval<std::string&>())),
+                   decltype(std::declval<T&>().step_values()),
+                   decltype(std::declval<T&>().scale_learning_rates(1.0)),
+                   decltype(std::declval<T&>().save_state(std::declval<torch::serialize::OutputArchive&>())),
+                   decltype(std::declval<T&>().load_state(std::declval<torch::serialize::InputArchive&>())),
+                   decltype(std::declval<T&>().representation(std::declval<const at::Tensor&>())),
+                   decltype(std::declval<T&>().sampling_energy(std::declval<const at::Tensor&>()))>> : std::true_type {};
+}  // namespace detail
+
+template <class Derived, class Options>
+class basic_trainer {
+ public:
+  std::int64_t iteration() const { return iteration_; }
+  double best_probe() const { return best_probe_; }
+  const Options& options() const { return o_; }
+  const std::map<std::string, double>& last_metrics() const { return last_; }
+  const run_directory& directory() const { return dir_; }
+  std::string checkpoint_path(const std::string& name) const { return dir_.checkpoint(name); }
+  /// The long-run chains of the last run() (CPU), empty before.
+  const at::Tensor& long_run_samples() const { return long_run_; }
+
+  /// Continue from a checkpoint written by this kind of trainer (`checkpoint_path("last")`).
+  void resume(const std::string& path) { load(path); }
+
+  /// Train until `iterations`; returns normally, or throws divergence_error. With `stop_at`
+  /// (< iterations) the run stops early as if interrupted there: `last.pt` is written at
+  /// `stop_at`, no long run, and a later `resume` + `run()` continues the same schedule.
+  void run(std::int64_t stop_at = -1) {
+    static_assert(detail::has_trainer_hooks<Derived>::value,
+                  "cebm::train::basic_trainer<Derived, Options>: Derived lacks one of model_kind(), train_step(why), "
+                  "step_values(), scale_learning_rates(f), save_state(a), load_state(a), representation(x), "
+                  "sampling_energy(x) as public members (see cebm/torch/train/basic_trainer.hpp)");
+    dir_.create(config_);
+    metrics_log log = dir_.metrics();
+    progress bar(o_.iterations(), o_.log_every());
+    const std::int64_t start = iteration_, target = stop_at < 0 ? o_.iterations() : std::min(stop_at, o_.iterations());
+    const auto t0 = std::chrono::steady_clock::now();
+    while (iteration_ < target) {
+      std::string why;
+      bool ok;
+      try {
+        ok = self().train_step(why);
+      } catch (const std::domain_error& e) {  // non-finite energies in the sampler or the loss
+        ok = false;
+        why = e.what();
+      }
+      if (!ok) {
+        diverged(why);
+        continue;
+      }
+      ++iteration_;
+      const bool end = iteration_ == target;
+      const bool log_now = iteration_ % o_.log_every() == 0 || end;
+      const bool probe_now = iteration_ % o_.probe_every() == 0 || end;
+      // Read the step's values (a device sync each) only when a row is logged, probed or shown.
+      std::map<std::string, double> row;
+      if (log_now || probe_now || bar.redraws_every_call()) {
+        row = self().step_values();
+        row["iteration"] = static_cast<double>(iteration_);
+        row["elapsed_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        bar.update(iteration_, iteration_ - start, self().progress_text(row));
+        row["it_per_s"] = bar.rate();
+        last_ = row;
+      }
+      if (iteration_ % o_.sample_every() == 0 || end) write_samples();
+      if (probe_now) {
+        row["probe_1nn"] = probe();
+        last_["probe_1nn"] = row["probe_1nn"];
+        if (row["probe_1nn"] > best_probe_) {
+          best_probe_ = row["probe_1nn"];
+          save(checkpoint_path("best"));
+        }
+      }
+      if (log_now) log.write(row);
+      if (iteration_ % o_.checkpoint_every() == 0 || end) {
+        save(checkpoint_path("last"));
+        if (iteration_ % o_.keep_every() == 0) save(checkpoint_path("iter_" + std::to_string(iteration_)));
+      }
+    }
+    if (iteration_ == o_.iterations()) write_long_run();
+  }
+
+  /// One training iteration outside run(): no logging, samples, probes, checkpoints or divergence
+  /// policy. Returns false (with the reason in `why`, when given) if the iteration diverged: then
+  /// the optimisers did not step and the iteration count stays, but the replay buffer, the random
+  /// streams and running statistics may have moved (run()'s policies restore them from last.pt).
+  bool step(std::string* why = nullptr) {
+    std::string reason;
+    bool ok;
+    try {
+      ok = self().train_step(reason);
+    } catch (const std::domain_error& e) {
+      ok = false;
+      reason = e.what();
+    }
+    if (ok) ++iteration_;
+    if (why) *why = reason;
+    return ok;
+  }
+
+  /// 1-NN accuracy of the representation: probe queries against probe references (training images).
+  double probe() {
+    const at::Tensor ref = features(probe_reference_.images), qry = features(probe_query_.images);
+    // Classes from both sets: a query may carry a label no reference has.
+    const std::int64_t classes = 1 + std::max<std::int64_t>({0, probe_reference_.labels.max().item<std::int64_t>(),
+                                                              probe_query_.labels.max().item<std::int64_t>()});
+    return eval::nearest_neighbor(ref, probe_reference_.labels, qry, probe_query_.labels, classes).accuracy;
+  }
+
+  /// Representations of uint8 images, without input noise, in eval batches (CPU).
+  at::Tensor features(const at::Tensor& images, std::int64_t batch = 500) {
+    c10::NoGradGuard no_grad;
+    auto clean = o_.input();
+    clean.noise_std(0.0);
+    std::vector<at::Tensor> out;
+    for (std::int64_t s = 0; s < images.size(0); s += batch) {
+      const at::Tensor x = data::to_model_input(images.narrow(0, s, std::min(batch, images.size(0) - s)), clean, feature_gen_);
+      out.push_back(self().representation(x.to(device_)).cpu());
+    }
+    return at::cat(out);
+  }
+
+  void save(const std::string& path) {
+    torch::serialize::OutputArchive a, ld;
+    self().save_state(a);
+    loader_.save(ld);
+    a.write("loader", ld);
+    a.write("data_rng", data_gen_.get_state(), true);
+    a.write("sample_rng", sample_gen_.get_state().cpu(), true);
+    a.write("iteration", at::tensor(iteration_), true);
+    a.write("best_probe", at::tensor(best_probe_), true);
+    a.write("rollbacks", at::tensor(rollbacks_), true);
+    a.write("model_kind", c10::IValue(std::string(Derived::model_kind())));
+    a.write("config", c10::IValue(config_));
+    a.write("cebm_version", c10::IValue(std::string(CEBM_VERSION_STRING)));
+    write_checkpoint(a, path);
+  }
+
+  void load(const std::string& path) {
+    torch::serialize::InputArchive a = read_checkpoint(path);
+    const std::string want = Derived::model_kind();
+    c10::IValue kind;
+    if (!a.try_read("model_kind", kind) || !kind.isString() || kind.toStringRef() != want)
+      throw std::runtime_error(path + ": holds a " + (kind.isString() ? kind.toStringRef() : std::string("non-cebm")) +
+                               " checkpoint, this trainer trains " + want);
+    self().load_state(a);
+    torch::serialize::InputArchive ld;
+    a.read("loader", ld);
+    loader_.load(ld);
+    at::Tensor data_rng, sample_rng, it, best, rb;
+    a.read("data_rng", data_rng, true);
+    a.read("sample_rng", sample_rng, true);
+    a.read("iteration", it, true);
+    a.read("best_probe", best, true);
+    a.read("rollbacks", rb, true);
+    data_gen_.set_state(data_rng);
+    sample_gen_.set_state(sample_rng);
+    iteration_ = it.item<std::int64_t>();
+    best_probe_ = best.item<double>();
+    rollbacks_ = rb.item<std::int64_t>();
+  }
+
+ protected:
+  basic_trainer(const data::image_dataset& train, Options o, std::uint64_t seed, at::Device device, std::string config_json)
+      : o_(std::move(o)), seed_(seed), device_(device), config_(std::move(config_json)), dir_(o_.out_dir()),
+        data_gen_(at::detail::createCPUGenerator(seed)), sample_gen_(make_device_generator(device, seed + 1)),
+        loader_(train, data::loader_options{}.batch_size(o_.batch_size())) {
+    if (o_.iterations() < 0 || o_.log_every() <= 0 || o_.checkpoint_every() <= 0 || o_.keep_every() <= 0 ||
+        o_.sample_every() <= 0 || o_.probe_every() <= 0)
+      throw std::invalid_argument("cebm::train: iterations must be >= 0 and log_every, checkpoint_every, keep_every, "
+                                  "sample_every, probe_every positive");
+    auto probe_gen = at::detail::createCPUGenerator(seed + 2);
+    const std::int64_t n = train.size(), r = std::min(o_.probe_reference(), n / 2), q = std::min(o_.probe_query(), n - r);
+    const at::Tensor perm = at::randperm(n, probe_gen, at::kLong);
+    probe_reference_ = train.subset(perm.narrow(0, 0, r));
+    probe_query_ = train.subset(perm.narrow(0, r, q));
+  }
+
+  /// The shape of one model input, e.g. {1, 28, 28}, after the options' channel and size changes.
+  static std::vector<std::int64_t> sample_shape(const data::image_dataset& d, const data::image_transform_options& in) {
+    d.validate();
+    const at::Tensor one = data::reshape_images(d.images.narrow(0, 0, 1), in);
+    return {one.size(1), one.size(2), one.size(3)};
+  }
+  static at::Generator make_device_generator(at::Device device, std::uint64_t seed) {
+    if (device.is_cpu()) return at::detail::createCPUGenerator(seed);
+    at::Generator g = at::globalContext().defaultGenerator(device);  // the device's own stream
+    g.set_current_seed(seed);
+    return g;
+  }
+
+  /// False with a reason when `loss` is non-finite or above the divergence threshold.
+  bool loss_is_sane(double loss, std::string& why) const {
+    if (std::isfinite(loss) && std::abs(loss) <= o_.divergence_threshold()) return true;
+    why = "loss " + std::to_string(loss) + " (threshold " + std::to_string(o_.divergence_threshold()) + ")";
+    return false;
+  }
+
+  Options o_;
+  std::uint64_t seed_;
+  at::Device device_;
+  std::string config_;
+  run_directory dir_;
+  at::Generator data_gen_, sample_gen_;
+  // Feature extraction draws only for dequantised inputs; its own stream keeps training's untouched.
+  at::Generator feature_gen_ = at::detail::createCPUGenerator(0);
+  data::batch_loader loader_;
+  data::image_dataset probe_reference_, probe_query_;
+  std::int64_t iteration_ = 0, rollbacks_ = 0;
+  double best_probe_ = -1;
+  at::Tensor last_data_;  ///< the last iteration's data batch, model scale (set by Derived)
+  at::Tensor long_run_;
+  std::map<std::string, double> last_;
+
+ private:
+  Derived& self() { return static_cast<Derived&>(*this); }
+
+  void diverged(const std::string& why) {
+    const std::string last = checkpoint_path("last");
+    const bool have_last = std::filesystem::exists(last);
+    const std::string where = "training diverged at iteration " + std::to_string(iteration_ + 1) + ": " + why;
+    if (o_.on_divergence() == divergence_policy::rollback && rollbacks_ < o_.max_rollbacks() && have_last) {
+      const std::int64_t count = rollbacks_ + 1;  // the checkpoint's own count predates these rollbacks
+      load(last);
+      rollbacks_ = count;
+      // Fresh random streams and a smaller step: what users did by hand after a diverged run.
+      data_gen_.set_current_seed(seed_ + 7919 * static_cast<std::uint64_t>(rollbacks_));
+      sample_gen_.set_current_seed(seed_ + 1 + 7919 * static_cast<std::uint64_t>(rollbacks_));
+      self().scale_learning_rates(o_.rollback_lr_scale());
+      std::fprintf(stderr, "\n%s; rolled back to %s (iteration %lld), rollback %lld of %lld, learning rates scaled by %g\n",
+                   where.c_str(), last.c_str(), (long long)iteration_, (long long)rollbacks_,
+                   (long long)o_.max_rollbacks(), o_.rollback_lr_scale());
+      return;
+    }
+    const std::string message = where + (have_last ? "; the last good checkpoint is " + last : "; no checkpoint was written yet");
+    dir_.write_diverged(message, last_);
+    throw divergence_error(message);
+  }
+
+  void write_samples() {
+    const auto scale = o_.input().scale();
+    if (last_data_.defined())
+      dir_.write_grid("data", data::to_pixels(last_data_.narrow(0, 0, std::min<std::int64_t>(64, last_data_.size(0))).cpu(), scale));
+    replay_buffer& buffer = self().buffer();
+    const std::int64_t n = std::min<std::int64_t>(64, buffer.capacity());
+    dir_.write_grid("buffer", data::to_pixels(buffer.contents().narrow(0, 0, n).cpu(), scale));
+  }
+
+  void write_long_run() {
+    if (o_.long_run_steps() <= 0) return;
+    auto gen = make_device_generator(device_, seed_ + 3);
+    const at::Tensor start = self().buffer().fresh(o_.long_run_chains(), gen);
+    auto energy = [this](const at::Tensor& x) { return self().sampling_energy(x); };
+    const langevin_result run = langevin(energy, start, langevin_options(o_.sgld()).steps(o_.long_run_steps()), gen);
+    dir_.write_grid("long_run", data::to_pixels(run.samples.cpu(), o_.input().scale()));
+    long_run_ = run.samples.cpu();
+  }
+};
+
+}  // namespace cebm::train
