@@ -74,8 +74,8 @@ struct stored_buffer {
   std::shared_ptr<cebm::replay_buffer> buffer;
 };
 
-stored_buffer read_buffer(torch::serialize::InputArchive& ckpt, const cebm::replay_buffer_options& preset, const std::string& path) {
-  torch::serialize::InputArchive b;
+// The checkpoint's replay-buffer archive (into `b`) and its storage [capacity, C, H, W].
+at::Tensor read_buffer_storage(torch::serialize::InputArchive& ckpt, const std::string& path, torch::serialize::InputArchive& b) {
   at::Tensor storage;
   try {
     ckpt.read("buffer", b);
@@ -83,6 +83,12 @@ stored_buffer read_buffer(torch::serialize::InputArchive& ckpt, const cebm::repl
   } catch (const std::exception&) {
     throw std::runtime_error(path + ": holds no replay buffer (not a checkpoint of a cebm trainer?)");
   }
+  return storage;
+}
+
+stored_buffer read_buffer(torch::serialize::InputArchive& ckpt, const cebm::replay_buffer_options& preset, const std::string& path) {
+  torch::serialize::InputArchive b;
+  const at::Tensor storage = read_buffer_storage(ckpt, path, b);
   std::vector<std::int64_t> shape(storage.sizes().begin() + 1, storage.sizes().end());
   auto gen = at::detail::createCPUGenerator(0);
   auto opts = cebm::replay_buffer_options(preset).capacity(storage.size(0)).store_uint8(storage.scalar_type() == at::kByte);
@@ -169,13 +175,7 @@ conventions conventions_of(const std::string& kind, const nlohmann::json& config
 // The sample shape [C, H, W] of the replay buffer a checkpoint holds.
 std::vector<std::int64_t> stored_sample_shape(torch::serialize::InputArchive& ckpt, const std::string& path) {
   torch::serialize::InputArchive b;
-  at::Tensor storage;
-  try {
-    ckpt.read("buffer", b);
-    b.read("storage", storage, true);
-  } catch (const std::exception&) {
-    throw std::runtime_error(path + ": holds no replay buffer (not a checkpoint of a cebm trainer?)");
-  }
+  const at::Tensor storage = read_buffer_storage(ckpt, path, b);
   return {storage.sizes().begin() + 1, storage.sizes().end()};
 }
 
