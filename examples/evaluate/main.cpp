@@ -40,9 +40,9 @@ struct settings {
   std::string fd = "classifier", device = "cpu";
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::int64_t train_images = 0, test_images = 0, ood_images = 0, draws = 10, long_run_steps = 500, long_run_chains = 64;
-  std::int64_t fd_epochs = 1;
-  double ood_noise = 0.01, beta_test = 0;
-  bool without_replacement = false, no_pixels = false, no_pixel_full = false;
+  std::int64_t fd_epochs = 1, conditional_chains = 8, conditional_steps = 100;
+  double ood_noise = 0.01, beta_test = 0, conditional_beta = 1.0;
+  bool without_replacement = false, no_pixels = false, no_pixel_full = false, conditional_from_init = false;
   std::uint64_t seed = 0;
 };
 
@@ -210,6 +210,8 @@ int evaluate(Model model, torch::serialize::InputArchive& ckpt, const source& sr
   ctx.buffer = buffer.contents;
   ctx.fresh_chains = [b = buffer.buffer](std::int64_t n, at::Generator& g) { return b->fresh(n, g); };
   ctx.frechet_extractor = frechet_extractor(s, d, src.out, ctx.input);
+  if (auto c = std::dynamic_pointer_cast<cebm::eval::classifier_extractor>(ctx.frechet_extractor))
+    ctx.classify = [c](const at::Tensor& x) { return c->predict(x); };
 
   auto few = cebm::eval::few_label_options{}.draws(s.draws).seed(s.seed);
   if (s.without_replacement) few.draw(cebm::eval::label_draw::without_replacement);
@@ -223,6 +225,10 @@ int evaluate(Model model, torch::serialize::InputArchive& ckpt, const source& sr
                         .ood(cebm::eval::ood_score_options{}.noise_std(s.ood_noise).seed(s.seed))
                         .long_run(cebm::langevin_options(preset.sgld).steps(s.long_run_steps))
                         .long_run_chains(s.long_run_chains)
+                        .conditional_chains(s.conditional_chains)
+                        .conditional_steps(s.conditional_steps)
+                        .conditional_beta(s.conditional_beta)
+                        .conditional_from_buffer(!s.conditional_from_init)
                         .seed(s.seed);
   nlohmann::json report = cebm::eval::evaluate(model, d, ctx, opts, src.out);
   report["checkpoint"] = src.checkpoint;
@@ -259,6 +265,13 @@ int main(int argc, char** argv) {
   app.add_flag("--no-pixel-full", s.no_pixel_full, "skip the pixel baseline's full-training-set fit (minutes at 60000 images)");
   app.add_option("--long-run-steps", s.long_run_steps, "Langevin steps of the long-run chains")->check(CLI::NonNegativeNumber);
   app.add_option("--long-run-chains", s.long_run_chains, "long-run chains")->check(CLI::PositiveNumber);
+  app.add_option("--conditional-chains", s.conditional_chains, "CLEL: chains per condition of the conditional samples (0 = none)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--conditional-steps", s.conditional_steps, "CLEL: Langevin steps of the conditional chains")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--conditional-beta", s.conditional_beta, "CLEL: beta of the condition in E(x | z)")->check(CLI::NonNegativeNumber);
+  app.add_flag("--conditional-from-init", s.conditional_from_init,
+               "CLEL: start conditional chains from the sampler's initialisation, not from replay-buffer samples");
   app.add_option("--seed", s.seed, "random seed");
   app.add_option("--device", s.device, "cpu, cuda or cuda:N");
   app.add_option("--threads", s.threads, "CPU threads for libtorch")->check(CLI::PositiveNumber);

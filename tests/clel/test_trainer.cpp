@@ -107,6 +107,11 @@ TEST_CASE("clel model: energy, joint energy, OOD score and representation equal 
   CHECK(torch::allclose(m->ood_score(x), 0.5 * f.pow(2).sum(1) - 0.1 * cosine(g, h), 1e-5, 1e-6));
   CHECK(torch::equal(m->representation(x), h));
   CHECK(std::string(cebm::models::ClelImpl::kind) == "clel");
+  // Conditional energies: two weighted conditions, one per chain and one shared.
+  const auto z2 = torch::randn({128});
+  auto conditional = m->conditional_energy({{z, 0.3}, {z2, 2.0}});
+  CHECK(torch::allclose(conditional(x), 0.5 * f.pow(2).sum(1) - 0.3 * cosine(g, z) - 2.0 * cosine(g, z2.expand({3, 128})), 1e-5, 1e-6));
+  CHECK(torch::allclose(m->conditional_energy({})(x), m->energy(x)));
 
   // θ and φ partition the parameters.
   const auto theta = m->ebm_parameters(), phi = m->encoder_parameters();

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <sstream>
 
 #include <cebm/torch/data/image_folder.hpp>
@@ -62,6 +63,26 @@ struct ScoredImpl : torch::nn::Cloneable<ScoredImpl> {
   torch::nn::Linear linear{nullptr};
 };
 TORCH_MODULE(Scored);
+
+// A conditional model on the banded images: its latent is the brightness of the ten band rows
+// about the image mean, f = g = h = bands(x), so p(x | z̄) ∝ exp(−½‖b‖² + β cos(b, z̄)) favours
+// a bright band at the row of the class z̄ points to. Its exact classifier is the brightest band.
+at::Tensor bands(const at::Tensor& x) {
+  return x.index_select(2, at::arange(4, 24, 2, at::kLong)).mean({1, 3}) - x.mean({1, 2, 3}).unsqueeze(1);
+}
+at::Tensor brightest_band(const at::Tensor& x) { return bands(x).argmax(1); }
+
+struct BandedImpl : torch::nn::Cloneable<BandedImpl> {
+  static constexpr const char* kind = "banded";
+  BandedImpl() { reset(); }
+  void reset() override {}
+  at::Tensor representation(const at::Tensor& x) { return bands(x); }
+  at::Tensor energy(const at::Tensor& x) { return 0.5 * bands(x).pow(2).sum(1); }
+  auto conditional_energy(std::vector<cebm::clel::condition> c) {
+    return cebm::clel::conditional_energy(bands, [](const at::Tensor& f) { return f; }, std::move(c));
+  }
+};
+TORCH_MODULE(Banded);
 
 std::string read(const std::filesystem::path& p) {
   std::ifstream in(p);
@@ -184,4 +205,46 @@ TEST_CASE("a model's own OOD score is reported beside -E and -|grad E|", "[eval]
   cebm::models::Igebm igebm;
   const auto i = cebm::eval::evaluate(igebm, d, context("igebm"), small_options(), dir.path.string());
   CHECK_FALSE(i["ood"]["sets"]["constant"].contains("model_score"));
+}
+
+TEST_CASE("conditional samples of a banded model take on the class and instance conditioned on", "[eval][conditional]") {
+  Banded model;
+  cebm_test::temp_dir dir;
+  auto d = data_with_ood();
+  d.ood.resize(1);
+  auto ctx = context("banded");
+  ctx.classify = brightest_band;
+  const auto o = small_options().conditional_chains(8).conditional_steps(40).conditional_beta(1.0);
+  const auto r = cebm::eval::evaluate(model, d, ctx, o, dir.path.string());
+  const auto& c = r["conditional"];
+  CHECK(c["start"] == "initialisation");  // no buffer in the context
+  for (const std::string kind : {"instance", "class"}) {
+    INFO(kind);
+    const auto& k = c[kind];
+    CHECK(k["conditions"] == 10);
+    CHECK(k["chains_per_condition"] == 8);
+    // Uniform noise is labelled at chance; the chains end on their condition's band.
+    CHECK(k["classifier"]["accuracy_start"].get<double>() < 0.35);
+    CHECK(k["classifier"]["accuracy"].get<double>() > 0.95);
+    CHECK(k["latent_cosine"].get<double>() > k["latent_cosine_start"].get<double>() + 0.3);
+    const auto confusion = k["classifier"]["confusion"].get<std::vector<std::vector<double>>>();
+    REQUIRE(confusion.size() == 10);
+    for (const auto& row : confusion) CHECK(std::accumulate(row.begin(), row.end(), 0.0) == 8.0);
+    CHECK(std::filesystem::exists(dir.path / k["image"].get<std::string>()));
+  }
+  CHECK(c["instance"]["reference_labels"] == std::vector<std::int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+  CHECK(std::filesystem::exists(dir.path / "confusion_class_conditional.png"));
+  CHECK(r["seconds"].contains("conditional"));
+  CHECK_THAT(cebm::eval::markdown_report(r), Catch::Contains("## Conditional samples"));
+
+  // From the replay buffer when there is one; without a classifier, no verdict.
+  ctx.classify = nullptr;
+  ctx.buffer = at::rand({20, 1, 28, 28});
+  const auto b = cebm::eval::evaluate(model, d, ctx, cebm::eval::evaluation_options(o).conditional_steps(2), dir.path.string());
+  CHECK(b["conditional"]["start"] == "replay buffer");
+  CHECK_FALSE(b["conditional"]["class"].contains("classifier"));
+  // Models without conditional energies, or 0 chains, have no such section.
+  CHECK_FALSE(cebm::eval::evaluate(model, d, ctx, cebm::eval::evaluation_options(o).conditional_chains(0), dir.path.string()).contains("conditional"));
+  cebm::models::Igebm igebm;
+  CHECK_FALSE(cebm::eval::evaluate(igebm, d, context("igebm"), small_options(), dir.path.string()).contains("conditional"));
 }

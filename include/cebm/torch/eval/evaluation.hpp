@@ -13,6 +13,12 @@
 ///   aggregate_posterior  KL(q̂ ‖ bias) and I(x; z) (models with a conjugate bias)
 ///   samples     long-run chains from the initialisation (`samples_long_run.png`) and the replay
 ///               buffer (`samples_buffer.png`), each with the fraction of chains still stuck
+///   conditional models with `conditional_energy(conditions)` (CLEL): chains from p(x | z̄) for
+///               z̄ = the encoder direction of one test image per class (instance-conditional,
+///               `samples_instance_conditional.png`, reference image first in each row) and the
+///               mean direction of each class's training images (class-conditional,
+///               `samples_class_conditional.png`); the agreement of h(samples) with z̄ and, with
+///               an external classifier, the confusion matrix of the class-conditional samples
 ///   embedding   PCA of test representations coloured by class (`embedding_pca.png`)
 ///   frechet     Fréchet distance of sample vs test-image features, with the extractor's name
 ///
@@ -34,6 +40,7 @@
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include "cebm/sampling/langevin.hpp"
+#include "cebm/torch/clel/conditional_energy.hpp"
 #include "cebm/torch/data/image_dataset.hpp"
 #include "cebm/torch/data/image_folder.hpp"
 #include "cebm/torch/data/transforms.hpp"
@@ -62,6 +69,13 @@ struct evaluation_options {
   CEBM_ARG(std::int64_t, long_run_chains) = 64;
   CEBM_ARG(langevin_options, long_run) = langevin_options::cebm().steps(500);
   CEBM_ARG(std::int64_t, frechet_images) = 10000;  ///< test images the sample features are compared with
+  /// Conditional sampling (models with `conditional_energy`): chains per condition (0 = skip),
+  /// Langevin steps (the long run's sampler otherwise), the condition's weight β, and whether
+  /// chains start from replay-buffer samples (when there is a buffer) or from the initialisation.
+  CEBM_ARG(std::int64_t, conditional_chains) = 8;
+  CEBM_ARG(std::int64_t, conditional_steps) = 100;
+  CEBM_ARG(double, conditional_beta) = 1.0;
+  CEBM_ARG(bool, conditional_from_buffer) = true;
   CEBM_ARG(std::int64_t, batch_size) = 500;  ///< feature-extraction batch
   CEBM_ARG(std::uint64_t, seed) = 0;
 };
@@ -81,6 +95,9 @@ struct evaluation_context {
   std::function<at::Tensor(std::int64_t, at::Generator&)> fresh_chains;  ///< draws from the sampler's initialisation
   at::Tensor buffer;                       ///< replay-buffer contents in the model's scale (may be undefined)
   std::shared_ptr<feature_extractor> frechet_extractor;  ///< null: no Fréchet distance
+  /// An external classifier of model-scale images -> labels [B] (null: no confusion matrix of
+  /// class-conditional samples).
+  std::function<at::Tensor(const at::Tensor&)> classify;
   at::Device device = at::kCPU;
 };
 
@@ -101,6 +118,13 @@ struct has_mixture_bias : std::false_type {};
 template <class M>
 struct has_mixture_bias<M, std::void_t<decltype(std::declval<M&>().bias())>>
     : is_mixture<std::decay_t<decltype(std::declval<M&>().bias())>> {};
+
+template <class M, class = void>
+struct has_conditional_energy : std::false_type {};
+template <class M>
+struct has_conditional_energy<
+    M, std::void_t<decltype(std::declval<M&>().conditional_energy(std::declval<std::vector<clel::condition>>()))>>
+    : std::true_type {};
 
 template <class M, class = void>
 struct has_ood_score : std::false_type {};
@@ -184,7 +208,9 @@ nlohmann::json evaluate(Model& model, const evaluation_data& d, const evaluation
                            {"dataset", d.dataset},
                            {"images", {{"train", train.size()}, {"test", test.size()}, {"classes", classes}}}};
   nlohmann::json& timing = report["seconds"];
-  const int stages = 7;
+  using M = typename Model::ContainedType;
+  constexpr bool conditional = detail::has_conditional_energy<M>::value;
+  const int stages = conditional ? 8 : 7;
   int stage = 0;
   auto announce = [&](const std::string& what) { std::fprintf(stderr, "[evaluate %d/%d] %s\n", ++stage, stages, what.c_str()); };
 
@@ -278,7 +304,6 @@ nlohmann::json evaluate(Model& model, const evaluation_data& d, const evaluation
     return energy_scores(score_energy, images, clean, ood_score_options(o.ood()).device(ctx.device).noise_std(noise),
                          [&](std::int64_t done, std::int64_t) { bar.update(done, done, "images"); });
   };
-  using M = typename Model::ContainedType;
   // Models with their own OOD score (CLEL's s(x) with a test-time β) get it too, on clean inputs.
   auto own_score = [&](const at::Tensor& x) {
     if constexpr (detail::has_ood_score<M>::value) return model->ood_score(x);
@@ -379,7 +404,104 @@ nlohmann::json evaluate(Model& model, const evaluation_data& d, const evaluation
       "initialisation and that of test images";
   timing["samples"] = detail::lap(t0);
 
-  // 7. Embedding.
+  // 7. Conditional samples (App. D of the CLEL paper).
+  if constexpr (conditional) {
+    if (o.conditional_chains() > 0) {
+      announce("conditional samples: " + std::to_string(o.conditional_chains()) + " chains per condition, " +
+               std::to_string(o.conditional_steps()) + " Langevin steps, beta " + std::to_string(o.conditional_beta()));
+      const bool from_buffer = o.conditional_from_buffer() && has_buffer;
+      // Chains for each row of `directions` [n, d], their start, and report entries.
+      auto sample = [&](const at::Tensor& directions, const std::string& label) {
+        const std::int64_t k = o.conditional_chains(), n = directions.size(0);
+        const at::Tensor start =
+            from_buffer ? ctx.buffer.index_select(0, at::randint(ctx.buffer.size(0), {n * k}, sample_gen, at::kLong).to(ctx.buffer.device())).cpu()
+                        : ctx.fresh_chains(n * k, sample_gen).cpu();
+        const at::Tensor z = directions.repeat_interleave(k, 0).to(ctx.device);
+        train::progress bar(o.conditional_steps(), std::max<std::int64_t>(1, o.conditional_steps() / 10), label);
+        auto opts = langevin_options(o.long_run()).steps(o.conditional_steps()).hook([&](langevin_step& s) {
+          bar.update(s.step + 1, s.step + 1, "");
+        });
+        const at::Tensor x = langevin(model->conditional_energy({{z, o.conditional_beta()}}), start.to(ctx.device), opts, sample_gen)
+                                 .samples.detach();
+        // Cosine of h(x) with z̄ before and after: how much of the condition the chains took on.
+        auto agreement = [&](const at::Tensor& images) {
+          c10::NoGradGuard no_grad;
+          return at::cosine_similarity(model->representation(images.to(ctx.device)), z, 1).mean().template item<double>();
+        };
+        return std::tuple{start, x.cpu(), nlohmann::json{{"conditions", n},
+                                                        {"chains_per_condition", k},
+                                                        {"latent_cosine_start", agreement(start)},
+                                                        {"latent_cosine", agreement(x)}}};
+      };
+      nlohmann::json& cond = report["conditional"];
+      cond = {{"beta", o.conditional_beta()},
+              {"steps", o.conditional_steps()},
+              {"start", from_buffer ? "replay buffer" : "initialisation"}};
+      // The external classifier's verdict on chains conditioned on `labels` (k chains each): the
+      // fraction it labels as their condition, at the start and after, and the confusion matrix
+      // (rows: the condition's label, columns: the classifier's).
+      auto judge = [&](const at::Tensor& start, const at::Tensor& x, const std::vector<std::int64_t>& labels,
+                       at::Tensor* confusion_out = nullptr) {
+        const at::Tensor target = at::tensor(labels, at::kLong).repeat_interleave(o.conditional_chains());
+        auto confusion_of = [&](const at::Tensor& images) {
+          c10::NoGradGuard no_grad;
+          const at::Tensor predicted = ctx.classify(images.to(ctx.device)).cpu().to(at::kLong);
+          at::Tensor m = at::zeros({classes, classes}, at::kDouble);
+          m.index_put_({target, predicted}, at::ones({target.size(0)}, at::kDouble), /*accumulate=*/true);
+          return m;
+        };
+        const at::Tensor m = confusion_of(x), m0 = confusion_of(start);
+        auto agreement = [&](const at::Tensor& mm) { return mm.diagonal().sum().item<double>() / target.size(0); };
+        std::vector<std::vector<double>> table(classes);
+        for (std::int64_t i = 0; i < classes; ++i)
+          for (std::int64_t j = 0; j < classes; ++j) table[i].push_back(m[i][j].item<double>());
+        if (confusion_out) *confusion_out = m;
+        return nlohmann::json{{"accuracy", agreement(m)}, {"accuracy_start", agreement(m0)}, {"confusion", table}};
+      };
+      // Instance-conditional: the first test image of each class, in its row before its chains.
+      std::vector<std::int64_t> refs;
+      for (std::int64_t c = 0; c < classes; ++c) {
+        const at::Tensor hit = (test.labels == c).nonzero();
+        if (hit.size(0) > 0) refs.push_back(hit[0][0].item<std::int64_t>());
+      }
+      const at::Tensor ref_idx = at::tensor(refs, at::kLong);
+      auto [inst_start, inst, inst_json] = sample(clel::unit_directions(f_test.index_select(0, ref_idx)), "instance-conditional");
+      const std::int64_t k = o.conditional_chains();
+      const at::Tensor ref_images = data::to_model_input(test.images.index_select(0, ref_idx), clean, gen);
+      const at::Tensor rows = at::cat({ref_images.unsqueeze(1), inst.view({ref_idx.size(0), k, inst.size(1), inst.size(2), inst.size(3)})}, 1);
+      data::write_png((dir / "samples_instance_conditional.png").string(), make_grid(data::to_pixels(rows.flatten(0, 1), scale), k + 1));
+      inst_json["image"] = "samples_instance_conditional.png";
+      std::vector<std::int64_t> ref_labels;
+      for (std::int64_t r : refs) ref_labels.push_back(test.labels[r].item<std::int64_t>());
+      inst_json["reference_labels"] = ref_labels;
+      if (ctx.classify) inst_json["classifier"] = judge(inst_start, inst, ref_labels);
+      cond["instance"] = inst_json;
+
+      // Class-conditional: z̄_c = the mean direction of class c's training representations.
+      std::vector<at::Tensor> directions;
+      std::vector<std::int64_t> present;
+      for (std::int64_t c = 0; c < classes; ++c) {
+        const at::Tensor members = (train.labels == c).nonzero().view(-1);
+        if (members.size(0) == 0) continue;
+        directions.push_back(clel::mean_direction(f_train.index_select(0, members)));
+        present.push_back(c);
+      }
+      auto [cls_start, cls, cls_json] = sample(at::stack(directions), "class-conditional");
+      data::write_png((dir / "samples_class_conditional.png").string(), make_grid(data::to_pixels(cls, scale), k));
+      cls_json["image"] = "samples_class_conditional.png";
+      cls_json["classes"] = present;
+      if (ctx.classify) {
+        at::Tensor confusion;
+        cls_json["classifier"] = judge(cls_start, cls, present, &confusion);
+        data::write_png((dir / "confusion_class_conditional.png").string(), heatmap(confusion / confusion.sum(1, true).clamp_min(1)));
+        cls_json["classifier"]["image"] = "confusion_class_conditional.png";
+      }
+      cond["class"] = cls_json;
+      timing["conditional"] = detail::lap(t0);
+    }
+  }
+
+  // 8. Embedding.
   announce("PCA embedding of test representations");
   const pca_result p = pca(f_test, 2);
   data::write_png((dir / "embedding_pca.png").string(), scatter(p.projection, test.labels));

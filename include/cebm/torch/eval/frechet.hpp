@@ -452,6 +452,15 @@ class classifier_extractor : public feature_extractor {
 
   std::string name() const override { return "features of a classifier trained by cebm on " + c_.dataset_name; }
 
+  /// The classifier's predicted labels [B] (int64, on the images' device): an external judge of
+  /// which class generated images look like.
+  at::Tensor predict(const at::Tensor& model_scale_images) {
+    detail::check_image_batch(model_scale_images, "cebm::eval::classifier_extractor::predict");
+    if (c_.model->parameters().front().device() != model_scale_images.device()) c_.model->to(model_scale_images.device());
+    torch::NoGradGuard no_grad;
+    return c_.model->forward(model_scale_images.to(at::kFloat)).argmax(1);
+  }
+
   const trained_feature_classifier& classifier() const { return c_; }
 
  private:

@@ -172,6 +172,37 @@ inline std::string markdown_report(const nlohmann::json& r) {
       md << "| " << name << " | " << v["count"] << " | " << number(v["distance"], 2) << " |\n";
   }
 
+  // Conditional samples.
+  if (r.contains("conditional")) {
+    const auto& c = r["conditional"];
+    md << "\n## Conditional samples\n\nChains of p(x | z̄) ∝ exp(−½‖f(x)‖² + β cos(g(f(x)), z̄)), β = " << number(c["beta"], 3)
+       << ", " << c["steps"] << " Langevin steps from the " << c["start"].get<std::string>()
+       << ". The cosine of h(x) with z̄ measures how much of the condition the chains took on.\n\n"
+       << "| condition | conditions × chains | cos(h, z̄) at the start | cos(h, z̄) after | classifier agrees (start → after) |\n"
+       << "| --- | --- | --- | --- | --- |\n";
+    for (const std::string kind : {"instance", "class"}) {
+      if (!c.contains(kind)) continue;
+      const auto& k = c[kind];
+      md << "| " << (kind == "instance" ? "one test image per class" : "class (mean direction of its training images)") << " | "
+         << k["conditions"] << " × " << k["chains_per_condition"] << " | " << number(k["latent_cosine_start"], 3) << " | "
+         << number(k["latent_cosine"], 3) << " | ";
+      if (k.contains("classifier"))
+        md << fixed(100 * k["classifier"]["accuracy_start"].get<double>(), 1) << "% → "
+           << fixed(100 * k["classifier"]["accuracy"].get<double>(), 1) << "%";
+      md << " |\n";
+    }
+    if (c.contains("instance"))
+      md << "\nInstance-conditional (reference image first in each row): ![instance](" << c["instance"]["image"].get<std::string>()
+         << ")\n";
+    if (c.contains("class")) {
+      md << "\nClass-conditional (one row per class): ![class](" << c["class"]["image"].get<std::string>() << ")";
+      if (c["class"].contains("classifier"))
+        md << " confusion (rows: class conditioned on, columns: the classifier's label): ![confusion]("
+           << c["class"]["classifier"]["image"].get<std::string>() << ")";
+      md << "\n";
+    }
+  }
+
   // Embedding.
   if (r.contains("embedding")) {
     const auto& e = r["embedding"];

@@ -8,6 +8,8 @@
 ///   joint      E(x, z) = ½‖f(x)‖² − β cos(g(f(x)), z)             `joint_energy(x, z)`, β = 0.01
 ///   OOD score  s(x)    = ½‖f(x)‖² − β_test cos(g(f(x)), h(x))     `ood_score(x)`, β_test = 0.1;
 ///                                                                 detect with −s (higher = in-distribution)
+///   conditional E(x | z̄₁…) = ½‖f(x)‖² − Σ_j β_j cos(g(f(x)), z̄_j)  `conditional_energy(conditions)`,
+///                                                                 a callable for `cebm::langevin`
 ///
 /// `representation(x)` is the latent encoder's output h(x) (128-d, not normalised): the CLEL paper
 /// evaluates the encoder (its 1-NN monitor and linear probes use h), not f or g. Like every cebm
@@ -29,6 +31,7 @@
 #include <torch/nn/pimpl.h>
 
 #include "cebm/core/arg.hpp"
+#include "cebm/torch/clel/conditional_energy.hpp"
 #include "cebm/torch/clel/energy.hpp"
 #include "cebm/torch/clel/ood_score.hpp"
 #include "cebm/torch/nn/latent_encoder.hpp"
@@ -83,6 +86,12 @@ class ClelImpl : public torch::nn::Cloneable<ClelImpl> {
   at::Tensor ood_score(const at::Tensor& x) {
     const at::Tensor f = f_->forward(x);
     return clel::ood_score(f, g_->forward(f), h_->forward(x), o_.beta_test());
+  }
+
+  /// x ↦ ½‖f(x)‖² − Σ_j β_j cos(g(f(x)), z̄_j) on this model's f and g (clel/conditional_energy.hpp):
+  /// instance-, class- and composed-condition sampling from p(x | z̄). The callable shares f and g.
+  auto conditional_energy(std::vector<clel::condition> conditions) {
+    return clel::conditional_energy(f_, g_, std::move(conditions));
   }
 
   /// θ: the parameters of f and g (Adam in training).
