@@ -53,3 +53,47 @@ TEST_CASE("conv encoder: wrong image shape is named", "[nn][encoder][errors]") {
   cebm::nn::ConvEncoder enc;
   CHECK_THROWS_WITH(enc->forward(torch::zeros({2, 3, 32, 32})), Catch::Contains("[B, 1, 28, 28]") && Catch::Contains("[2, 3, 32, 32]"));
 }
+
+TEST_CASE("dense: equals torch::nn::Linear in value, input and parameter gradients, on both paths", "[nn][dense]") {
+  // batch 4 stays on at::linear; 64 and 128 take the 1x1 convolution on oneDNN.
+  for (const std::int64_t batch : {4, 64, 128}) {
+    for (const bool with_bias : {true, false}) {
+      INFO("batch " << batch << ", bias " << with_bias);
+      torch::manual_seed(3);
+      torch::nn::Linear reference(torch::nn::LinearOptions(288, 128).bias(with_bias));
+      torch::manual_seed(3);
+      cebm::nn::Dense dense(torch::nn::LinearOptions(288, 128).bias(with_bias));
+      // The same initialisation from the same seed.
+      CHECK(torch::equal(dense->weight, reference->weight));
+      if (with_bias) CHECK(torch::equal(dense->bias, reference->bias));
+      CHECK(dense->bias.defined() == with_bias);
+
+      const auto x = torch::randn({batch, 288}).requires_grad_(true);
+      const auto upstream = torch::randn({batch, 128});
+      const auto y_ref = reference->forward(x), y = dense->forward(x);
+      CHECK(torch::allclose(y, y_ref, 1e-5, 1e-5));
+      const auto g_ref = torch::autograd::grad({(y_ref * upstream).sum()}, {x, reference->weight});
+      const auto g = torch::autograd::grad({(y * upstream).sum()}, {x, dense->weight});
+      CHECK(torch::allclose(g[0], g_ref[0], 1e-4, 1e-5));
+      CHECK(torch::allclose(g[1], g_ref[1], 1e-4, 1e-4));
+      if (with_bias) {
+        const auto b_ref = torch::autograd::grad({(reference->forward(x) * upstream).sum()}, {reference->bias})[0];
+        const auto b = torch::autograd::grad({(dense->forward(x) * upstream).sum()}, {dense->bias})[0];
+        CHECK(torch::allclose(b, b_ref, 1e-4, 1e-4));
+      }
+    }
+  }
+  // Double precision and inputs of other ranks go through at::linear, with the same result.
+  cebm::nn::Dense dense(6, 3);
+  const auto x = torch::randn({32, 5, 6});
+  CHECK(torch::allclose(dense->forward(x), torch::linear(x, dense->weight, dense->bias)));
+  dense->to(torch::kFloat64);
+  const auto xd = torch::randn({32, 6}, torch::kFloat64);
+  CHECK(torch::allclose(dense->forward(xd), torch::linear(xd, dense->weight, dense->bias), 1e-12, 1e-12));
+  CHECK_THROWS_WITH(dense->forward(torch::randn({2, 5})), Catch::Contains("cebm::nn::Dense: expected input [..., 6]"));
+  CHECK_THROWS_AS(cebm::nn::Dense(0, 3), std::invalid_argument);
+  // Checkpoints of the encoder keep the entries of torch::nn::Linear.
+  cebm::nn::ConvEncoder encoder(cebm::nn::conv_encoder_options::mnist());
+  CHECK(encoder->named_parameters().contains("head1.0.weight"));
+  CHECK(encoder->named_parameters().contains("head2.2.bias"));
+}

@@ -4,7 +4,6 @@
 ///   trunk → Linear(flat → H) → Swish → Linear(H → 128) → Swish → Linear(128 → 1) = E(x);
 /// its representation is the 128-d pre-activation output of the second-to-last Linear.
 #include <torch/nn/module.h>
-#include <torch/nn/modules/linear.h>
 
 #include "cebm/torch/nn/conv_encoder.hpp"
 
@@ -21,9 +20,9 @@ class IgebmImpl : public torch::nn::Cloneable<IgebmImpl> {
 
   void reset() override {
     trunk_ = register_module("trunk", nn::ConvTrunk(o_.trunk()));
-    fc1_ = register_module("fc1", torch::nn::Linear(trunk_->flat_features(), o_.trunk().hidden()));
-    fc2_ = register_module("fc2", torch::nn::Linear(o_.trunk().hidden(), o_.trunk().latent_dim()));
-    out_ = register_module("out", torch::nn::Linear(o_.trunk().latent_dim(), 1));
+    fc1_ = register_module("fc1", nn::Dense(trunk_->flat_features(), o_.trunk().hidden()));
+    fc2_ = register_module("fc2", nn::Dense(o_.trunk().hidden(), o_.trunk().latent_dim()));
+    out_ = register_module("out", nn::Dense(o_.trunk().latent_dim(), 1));
   }
 
   at::Tensor representation(const at::Tensor& x) { return fc2_->forward(at::silu(fc1_->forward(trunk_->forward(x)))); }
@@ -34,7 +33,7 @@ class IgebmImpl : public torch::nn::Cloneable<IgebmImpl> {
  private:
   igebm_options o_;
   nn::ConvTrunk trunk_{nullptr};
-  torch::nn::Linear fc1_{nullptr}, fc2_{nullptr}, out_{nullptr};
+  nn::Dense fc1_{nullptr}, fc2_{nullptr}, out_{nullptr};
 };
 TORCH_MODULE(Igebm);
 

@@ -20,9 +20,9 @@
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
-#include <torch/nn/modules/linear.h>
 
 #include "cebm/core/arg.hpp"
+#include "cebm/torch/nn/dense.hpp"
 #include "cebm/torch/nn/swish.hpp"
 
 namespace cebm::nn {
@@ -98,15 +98,15 @@ class ConvEncoderImpl : public torch::nn::Cloneable<ConvEncoderImpl> {
     const std::int64_t h = o_.hidden(), k = o_.latent_dim();
     switch (o_.head()) {
       case encoder_head::split:
-        head1_ = register_module("head1", torch::nn::Sequential(torch::nn::Linear(flat_, h), Swish(), torch::nn::Linear(h, k)));
-        head2_ = register_module("head2", torch::nn::Sequential(torch::nn::Linear(flat_, h), Swish(), torch::nn::Linear(h, k)));
+        head1_ = register_module("head1", torch::nn::Sequential(Dense(flat_, h), Swish(), Dense(h, k)));
+        head2_ = register_module("head2", torch::nn::Sequential(Dense(flat_, h), Swish(), Dense(h, k)));
         break;
       case encoder_head::shared:
-        head1_ = register_module("head", torch::nn::Sequential(torch::nn::Linear(flat_, h), Swish(), torch::nn::Linear(h, 2 * k)));
+        head1_ = register_module("head", torch::nn::Sequential(Dense(flat_, h), Swish(), Dense(h, 2 * k)));
         break;
       case encoder_head::linear:
-        head1_ = register_module("head1", torch::nn::Sequential(torch::nn::Linear(flat_, k)));
-        head2_ = register_module("head2", torch::nn::Sequential(torch::nn::Linear(flat_, k)));
+        head1_ = register_module("head1", torch::nn::Sequential(Dense(flat_, k)));
+        head2_ = register_module("head2", torch::nn::Sequential(Dense(flat_, k)));
         break;
     }
   }

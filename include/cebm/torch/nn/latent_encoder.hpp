@@ -28,11 +28,11 @@
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
-#include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 
 #include "cebm/core/arg.hpp"
 #include "cebm/torch/nn/basic_block.hpp"
+#include "cebm/torch/nn/dense.hpp"
 #include "cebm/torch/nn/normalize.hpp"
 
 namespace cebm::nn {
@@ -68,9 +68,9 @@ class LatentEncoderImpl : public torch::nn::Cloneable<LatentEncoderImpl> {
       in = widths[i];
     }
     fc_ = register_module("fc", torch::nn::Sequential(
-                                    torch::nn::Linear(torch::nn::LinearOptions(512, o_.hidden()).bias(false)),
+                                    Dense(torch::nn::LinearOptions(512, o_.hidden()).bias(false)),
                                     torch::nn::BatchNorm1d(o_.hidden()), torch::nn::ReLU(),
-                                    torch::nn::Linear(o_.hidden(), o_.out_dim())));
+                                    Dense(o_.hidden(), o_.out_dim())));
   }
 
   /// x: [B, in_channels, H, W], pixels in [0, 1] → h(x), [B, out_dim]. B ≥ 2 in train mode (BN).

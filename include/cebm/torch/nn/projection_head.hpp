@@ -23,6 +23,7 @@
 #include <torch/nn/pimpl.h>
 
 #include "cebm/core/arg.hpp"
+#include "cebm/torch/nn/dense.hpp"
 #include "cebm/torch/nn/detail/clel_init.hpp"
 
 namespace cebm::nn {
@@ -40,8 +41,8 @@ class ProjectionHeadImpl : public torch::nn::Cloneable<ProjectionHeadImpl> {
   void reset() override {
     if (o_.in_features() <= 0 || o_.hidden() <= 0 || o_.out_features() <= 0)
       throw std::invalid_argument("cebm::nn::ProjectionHead: in_features, hidden and out_features must be positive");
-    torch::nn::Linear l1(torch::nn::LinearOptions(o_.in_features(), o_.hidden()).bias(false));
-    torch::nn::Linear l2(torch::nn::LinearOptions(o_.hidden(), o_.out_features()).bias(false));
+    Dense l1(torch::nn::LinearOptions(o_.in_features(), o_.hidden()).bias(false));
+    Dense l2(torch::nn::LinearOptions(o_.hidden(), o_.out_features()).bias(false));
     detail::clel_init(*l1);
     detail::clel_init(*l2);
     mlp_ = register_module(

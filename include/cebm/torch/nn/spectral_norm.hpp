@@ -55,6 +55,7 @@
 #include <torch/nn/pimpl.h>
 
 #include "cebm/core/arg.hpp"
+#include "cebm/torch/nn/dense.hpp"
 
 namespace cebm::nn {
 
@@ -285,7 +286,7 @@ class SpectralLinearImpl : public torch::nn::Cloneable<SpectralLinearImpl> {
     if (x.dim() < 1 || x.size(-1) != options_.in_features())
       throw std::invalid_argument("cebm::nn::SpectralLinear: expected input [..., " + std::to_string(options_.in_features()) +
                                   "], got " + std::string(c10::str(x.sizes())));
-    return at::linear(x, sn_.normalized(is_training()), bias_);
+    return nn::linear(x, sn_.normalized(is_training()), bias_);
   }
 
   /// Redraws u, v and runs `init_iterations` power steps on the current W (call after changing W).

@@ -35,6 +35,7 @@
 #include <torch/nn/pimpl.h>
 
 #include "cebm/core/arg.hpp"
+#include "cebm/torch/nn/dense.hpp"
 #include "cebm/torch/nn/detail/clel_init.hpp"
 #include "cebm/torch/nn/detail/ebm_trunk.hpp"
 #include "cebm/torch/nn/normalize.hpp"
@@ -91,7 +92,7 @@ class SphericalEbmImpl : public torch::nn::Cloneable<SphericalEbmImpl> {
     }
     trunks_ = register_module("trunks", trunks_);
 
-    torch::nn::Linear l1(pooled, o_.hidden()), l2(o_.hidden(), o_.feature_dim());
+    Dense l1(pooled, o_.hidden()), l2(o_.hidden(), o_.feature_dim());
     detail::clel_init(*l1);
     detail::clel_init(*l2);
     head_ = register_module(

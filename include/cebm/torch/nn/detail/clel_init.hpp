@@ -9,8 +9,9 @@
 
 #include <ATen/ATen.h>
 #include <torch/nn/init.h>
-#include <torch/nn/modules/linear.h>
 
+
+#include "cebm/torch/nn/dense.hpp"
 #include "cebm/torch/nn/spectral_norm.hpp"
 
 namespace cebm::nn::detail {
@@ -25,7 +26,7 @@ inline void clel_init(SpectralConv2dImpl& conv) {
   conv.reset_singular_vectors();
 }
 
-inline void clel_init(torch::nn::LinearImpl& linear) {
+inline void clel_init(DenseImpl& linear) {
   torch::nn::init::normal_(linear.weight, 0.0, 0.01);
   if (linear.bias.defined()) torch::nn::init::zeros_(linear.bias);
 }
