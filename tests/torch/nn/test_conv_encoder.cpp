@@ -97,3 +97,48 @@ TEST_CASE("dense: equals torch::nn::Linear in value, input and parameter gradien
   CHECK(encoder->named_parameters().contains("head1.0.weight"));
   CHECK(encoder->named_parameters().contains("head2.2.bias"));
 }
+
+TEST_CASE("conv2d: the col2im input gradient equals libtorch's, with weight and bias gradients", "[nn][conv]") {
+  struct shape {
+    std::int64_t in, out, kernel, stride, padding, dilation, size;
+  };
+  // The CEBM first layers (1 -> 64, 3x3; 3 -> 64), strided and dilated ones, and no padding.
+  for (const shape s : {shape{1, 64, 3, 1, 1, 1, 28}, shape{3, 64, 3, 1, 1, 1, 32}, shape{1, 8, 4, 2, 1, 1, 28},
+                        shape{2, 5, 3, 2, 0, 2, 17}, shape{15, 4, 2, 1, 0, 1, 9}}) {
+    INFO("in " << s.in << " out " << s.out << " kernel " << s.kernel << " stride " << s.stride << " padding " << s.padding
+               << " dilation " << s.dilation);
+    torch::manual_seed(5);
+    const auto x = torch::randn({6, s.in, s.size, s.size}).requires_grad_(true);
+    const auto w = torch::randn({s.out, s.in, s.kernel, s.kernel}).requires_grad_(true);
+    const auto b = torch::randn({s.out}).requires_grad_(true);
+    const std::vector<std::int64_t> stride(2, s.stride), padding(2, s.padding), dilation(2, s.dilation);
+    const auto y_ref = torch::conv2d(x, w, b, stride, padding, dilation);
+    const auto y = cebm::nn::conv2d(x, w, b, stride, padding, dilation);
+    REQUIRE(y.sizes() == y_ref.sizes());
+    CHECK(torch::allclose(y, y_ref, 1e-5, 1e-5));
+    const auto upstream = torch::randn_like(y);
+    const auto g_ref = torch::autograd::grad({(y_ref * upstream).sum()}, {x, w, b});
+    const auto g = torch::autograd::grad({(y * upstream).sum()}, {x, w, b});
+    for (int i = 0; i < 3; ++i) {
+      INFO("gradient " << i);
+      CHECK(torch::allclose(g[i], g_ref[i], 1e-4, 1e-3));
+    }
+    // Only the input gradient (sampling), only the parameters' (training).
+    const auto gx = torch::autograd::grad({(cebm::nn::conv2d(x, w.detach(), b.detach(), stride, padding, dilation) * upstream).sum()}, {x});
+    CHECK(torch::allclose(gx[0], g_ref[0], 1e-4, 1e-3));
+    const auto gw = torch::autograd::grad({(cebm::nn::conv2d(x.detach(), w, b, stride, padding, dilation) * upstream).sum()}, {w, b});
+    CHECK(torch::allclose(gw[0], g_ref[1], 1e-4, 1e-3));
+    CHECK(torch::allclose(gw[1], g_ref[2], 1e-4, 1e-3));
+  }
+  // The module: torch::nn::Conv2d's initialisation and entries; bad options are named.
+  torch::manual_seed(2);
+  torch::nn::Conv2d reference(torch::nn::Conv2dOptions(1, 64, 3).padding(1));
+  torch::manual_seed(2);
+  cebm::nn::Conv2d conv(torch::nn::Conv2dOptions(1, 64, 3).padding(1));
+  CHECK(torch::equal(conv->weight, reference->weight));
+  CHECK(torch::equal(conv->bias, reference->bias));
+  CHECK_THROWS_WITH(conv->forward(torch::randn({2, 3, 8, 8})), Catch::Contains("cebm::nn::Conv2d: expected input [B, 1, H, W]"));
+  CHECK_THROWS_AS(cebm::nn::Conv2d(torch::nn::Conv2dOptions(4, 4, 3).groups(2)), std::invalid_argument);
+  cebm::nn::ConvEncoder encoder(cebm::nn::conv_encoder_options::mnist());
+  CHECK(encoder->named_parameters().contains("trunk.convs.0.weight"));
+}

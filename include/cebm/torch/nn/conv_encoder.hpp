@@ -19,9 +19,9 @@
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/sequential.h>
-#include <torch/nn/modules/conv.h>
 
 #include "cebm/core/arg.hpp"
+#include "cebm/torch/nn/conv.hpp"
 #include "cebm/torch/nn/dense.hpp"
 #include "cebm/torch/nn/swish.hpp"
 
@@ -60,8 +60,8 @@ class ConvTrunkImpl : public torch::nn::Cloneable<ConvTrunkImpl> {
     std::int64_t in = o_.in_channels(), size = o_.image_size();
     const std::int64_t kernels[4] = {3, 4, 4, 4}, strides[4] = {1, 2, 2, 2};
     for (int i = 0; i < 4; ++i) {
-      convs_->push_back(torch::nn::Conv2d(
-          torch::nn::Conv2dOptions(in, o_.channels()[i], kernels[i]).stride(strides[i]).padding(1)));
+      convs_->push_back(
+          Conv2d(torch::nn::Conv2dOptions(in, o_.channels()[i], kernels[i]).stride(strides[i]).padding(1)));
       convs_->push_back(Swish());
       in = o_.channels()[i];
       size = (size + 2 - kernels[i]) / strides[i] + 1;

@@ -55,6 +55,7 @@
 #include <torch/nn/pimpl.h>
 
 #include "cebm/core/arg.hpp"
+#include "cebm/torch/nn/conv.hpp"
 #include "cebm/torch/nn/dense.hpp"
 
 namespace cebm::nn {
@@ -217,7 +218,11 @@ class SpectralConv2dImpl : public torch::nn::Cloneable<SpectralConv2dImpl> {
                        F::Conv2dFuncOptions().bias(bias_).stride(o.stride()).padding(padding).dilation(o.dilation()).groups(
                            o.groups()));
     };
-    if (get_if<torch::enumtype::kZeros>(&o.padding_mode()) != nullptr) return conv(x, o.padding());
+    if (get_if<torch::enumtype::kZeros>(&o.padding_mode()) != nullptr) {
+      const auto* p = get_if<torch::ExpandingArray<2>>(&o.padding());
+      if (p != nullptr && o.groups() == 1) return nn::conv2d(x, w, bias_, *o.stride(), **p, *o.dilation());
+      return conv(x, o.padding());
+    }
     // Other padding modes: pad explicitly, then convolve without padding (as torch::nn::Conv2d).
     std::vector<std::int64_t> pad(4, 0);  // {left, right, top, bottom}
     if (const auto* p = get_if<torch::ExpandingArray<2>>(&o.padding())) {
