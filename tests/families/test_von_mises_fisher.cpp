@@ -1,6 +1,7 @@
 // The von Mises–Fisher log-normaliser against independent values: closed forms (d = 3),
 // std::cyl_bessel_i (d = 2, and d = 128 at moderate κ), and numerical quadrature of the integral
-// representation of I_ν for d = 128 at tiny and huge κ, where Bessel routines under/overflow.
+// representation of I_ν for d = 128 at tiny and huge κ, where Bessel routines under/overflow; and
+// the closed-form Bregman divergence against the generic route through B and ∇B.
 #include <cmath>
 #include <random>
 
@@ -123,5 +124,34 @@ TEST_CASE("vMF d = 128: gradient by central differences, samples on the sphere w
     const double se = std::sqrt((proj - mean).square().sum() / (n - 1) / n);
     INFO("kappa = " << k << ": sample mean resultant " << mean << " +- " << se << ", A_d = " << grad.matrix().norm());
     CHECK(std::abs(mean - grad.matrix().norm()) < 4 * se);
+  }
+}
+
+TEST_CASE("vMF Bregman divergence: the closed form agrees with B and its gradient", "[families][vmf][divergences]") {
+  using vmf = cebm::von_mises_fisher;
+  for (int d : {3, 16, 128}) {
+    // Rows of increasing concentration, κ from 0 to well past d, in assorted directions.
+    std::mt19937_64 gen(11);
+    std::normal_distribution<double> normal;
+    array t1(6, d), t2(6, d);
+    for (Eigen::Index i = 0; i < t1.size(); ++i) t1.data()[i] = normal(gen), t2.data()[i] = normal(gen);
+    const double kappas[6] = {0.0, 1e-6, 0.7, 9.0, 150.0, 3000.0};
+    for (int i = 0; i < 6; ++i) {
+      t1.row(i) *= kappas[i] / std::sqrt(t1.row(i).square().sum());
+      t2.row(i) *= kappas[5 - i] / std::sqrt(t2.row(i).square().sum());
+    }
+    const auto l1 = cebm::make_pack(t1), l2 = cebm::make_pack(t2);
+    INFO("d = " << d);
+    const array closed = cebm::bregman_divergence<vmf>(l1, l2);
+    const array generic = cebm::bregman_divergence_from_gradient<vmf>(l1, l2);
+    CHECK((closed - generic).abs().maxCoeff() <= 1e-9 * std::max(1.0, generic.abs().maxCoeff()));
+    CHECK((closed >= -1e-9).all());
+    CHECK(cebm::bregman_divergence<vmf>(l1, l1).abs().maxCoeff() == 0.0);
+    // λ₂ as a single row, broadcast over λ₁'s batch.
+    const auto row = cebm::make_pack(array(t2.row(3)));
+    const array closed_row = cebm::bregman_divergence<vmf>(l1, row);
+    const array generic_row = cebm::bregman_divergence_from_gradient<vmf>(l1, row);
+    CHECK(closed_row.rows() == 6);
+    CHECK((closed_row - generic_row).abs().maxCoeff() <= 1e-9 * std::max(1.0, generic_row.abs().maxCoeff()));
   }
 }

@@ -5,18 +5,20 @@
 /// A family is a stateless struct of static function templates over an array type `A`
 /// (Eigen array or torch tensor). With S = `num_stats` and packs `param_pack<A, S>`:
 ///
-/// | member                     | required | meaning                                              |
-/// |----------------------------|----------|------------------------------------------------------|
-/// | `num_stats`                | yes      | S, sufficient statistics per latent coordinate        |
-/// | `sufficient_stats(z)`      | yes      | η(z), a pack of S arrays                              |
-/// | `log_normalizer(λ)`        | yes      | B(λ) per latent coordinate                            |
-/// | `mean_params(λ)`           | yes      | ∇B(λ) = E[η(z)], a pack                               |
-/// | `sample(λ, gen)`           | yes      | z ~ p(z | λ), from the generator `gen`               |
-/// | `log_base_measure(z)`      | no       | log h(z); default 0                                   |
-/// | `natural_from_mean(μ)`     | no       | (∇B)⁻¹(μ) = ∇B*(μ); enables the default conjugate dual |
-/// | `conjugate_dual(μ)`        | no       | B*(μ); default ⟨λ(μ), μ⟩ − B(λ(μ))                    |
-/// | `in_domain(λ)`             | no       | elementwise validity mask of natural parameters       |
-/// | `name`                     | no       | `static constexpr const char* name`, used in errors   |
+/// | member                       | required | meaning                                              |
+/// |------------------------------|----------|------------------------------------------------------|
+/// | `num_stats`                  | yes      | S, sufficient statistics per latent coordinate        |
+/// | `sufficient_stats(z)`        | yes      | η(z), a pack of S arrays                              |
+/// | `log_normalizer(λ)`          | yes      | B(λ) per latent coordinate                            |
+/// | `mean_params(λ)`             | yes      | ∇B(λ) = E[η(z)], a pack                               |
+/// | `sample(λ, gen)`             | yes      | z ~ p(z | λ), from the generator `gen`               |
+/// | `log_base_measure(z)`        | no       | log h(z); default 0                                   |
+/// | `natural_from_mean(μ)`       | no       | (∇B)⁻¹(μ) = ∇B*(μ); enables the default conjugate dual |
+/// | `conjugate_dual(μ)`          | no       | B*(μ); default ⟨λ(μ), μ⟩ − B(λ(μ))                    |
+/// | `bregman_divergence(λ₁, λ₂)` | no       | D_B per coordinate, λ₁ and λ₂ of one shape; default   |
+/// |                              |          | B(λ₁) − B(λ₂) − ⟨λ₁ − λ₂, ∇B(λ₂)⟩                     |
+/// | `in_domain(λ)`               | no       | elementwise validity mask of natural parameters       |
+/// | `name`                       | no       | `static constexpr const char* name`, used in errors   |
 ///
 /// The density is p(z | λ) = h(z) exp(⟨λ, η(z)⟩ − B(λ)), per latent coordinate. Operations are
 /// elementwise over the batch shape; a family whose coordinate is itself a vector (the
@@ -56,6 +58,8 @@ CEBM_DETECT_MEMBER(has_sample,
 CEBM_DETECT_MEMBER(has_log_base_measure, F::log_base_measure(std::declval<const A&>()));
 CEBM_DETECT_MEMBER(has_natural_from_mean, F::natural_from_mean(std::declval<const pack_of<F, A>&>()));
 CEBM_DETECT_MEMBER(has_conjugate_dual, F::conjugate_dual(std::declval<const pack_of<F, A>&>()));
+CEBM_DETECT_MEMBER(has_bregman_divergence, F::bregman_divergence(std::declval<const pack_of<F, A>&>(),
+                                                                  std::declval<const pack_of<F, A>&>()));
 CEBM_DETECT_MEMBER(has_in_domain, F::in_domain(std::declval<const pack_of<F, A>&>()));
 #undef CEBM_DETECT_MEMBER
 

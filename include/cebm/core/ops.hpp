@@ -108,6 +108,31 @@ auto full_like(const X& a, double v) { return backend<plain_t<X>>::full_like(a, 
 /// Broadcasts a [..., 1] column over the last axis of `like`.
 template <class X, class Y>
 auto broadcast_last(const X& col, const Y& like) { return backend<plain_t<X>>::broadcast_last(col, like); }
+namespace detail {
+// Optional backend members: fused forms of two compositions, which a backend without them gets
+// computed as written from the required members. Eigen provides both, because each step of the
+// written form would store a full-size array.
+template <class B, class X, class Y, class = void>
+struct has_mul_broadcast_last : std::false_type {};
+template <class B, class X, class Y>
+struct has_mul_broadcast_last<
+    B, X, Y, std::void_t<decltype(B::mul_broadcast_last(std::declval<const X&>(), std::declval<const Y&>()))>>
+    : std::true_type {};
+template <class B, class X, class Y, class = void>
+struct has_add_expanded : std::false_type {};
+template <class B, class X, class Y>
+struct has_add_expanded<
+    B, X, Y,
+    std::void_t<decltype(B::add_expanded(std::declval<const X&>(), std::declval<const Y&>(), std::declval<const char*>()))>>
+    : std::true_type {};
+}  // namespace detail
+/// `broadcast_last(col, x) * x`: every row of `x` times its entry of the [..., 1] column `col`.
+template <class X, class Y>
+auto mul_broadcast_last(const X& col, const Y& x) {
+  using B = backend<plain_t<X>>;
+  if constexpr (detail::has_mul_broadcast_last<B, X, Y>::value) return B::mul_broadcast_last(col, x);
+  else return plain_t<X>(broadcast_last(col, x) * x);
+}
 /// Row `i` of a [L, K] array (torch: `a[i]`, shape [K]; Eigen: a [1, K] array).
 template <class X>
 auto row(const X& a, std::int64_t i) { return backend<plain_t<X>>::row(a, i); }
@@ -122,6 +147,13 @@ auto stack_last(const std::vector<X>& cols) { return backend<X>::stack_last(cols
 template <class X, class Y>
 auto expand_as(const X& a, const Y& like, const char* where) {
   return backend<plain_t<X>>::expand_as(a, like, where);
+}
+/// `expand_as(a, like, where) + like`, without storing the expansion where the backend can.
+template <class X, class Y>
+auto add_expanded(const X& a, const Y& like, const char* where) {
+  using B = backend<plain_t<X>>;
+  if constexpr (detail::has_add_expanded<B, X, Y>::value) return B::add_expanded(a, like, where);
+  else return plain_t<X>(expand_as(a, like, where) + like);
 }
 /// Throws (naming `where`) unless `a` broadcasts to `like`'s shape as `expand_as` allows; copies nothing.
 template <class X, class Y>
@@ -180,8 +212,12 @@ struct backend<Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic>> {
   static A digamma(const A& x) { return x.digamma(); }
   static A trigamma(const A& x) { return Eigen::polygamma(A::Constant(x.rows(), x.cols(), T(1)), x); }
 
-  static A sum_last(const A& x) { return x.rowwise().sum(); }
-  static A sum_last_keep(const A& x) { return x.rowwise().sum(); }
+  // Reductions take any array expression, so that `sum_last(a * b)` reads a and b once and
+  // stores no [rows, cols] product.
+  template <class X>
+  static A sum_last(const Eigen::ArrayBase<X>& x) { return sum_columns(x); }
+  template <class X>
+  static A sum_last_keep(const Eigen::ArrayBase<X>& x) { return sum_columns(x); }
   static A logsumexp_last(const A& x) {
     const A m = x.rowwise().maxCoeff();
     const A safe = m.isFinite().select(m, T(0));
@@ -196,10 +232,16 @@ struct backend<Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic>> {
   static A full_like(const A& a, double v) { return A::Constant(a.rows(), a.cols(), T(v)); }
   static A zeros_like(const A& a) { return A::Zero(a.rows(), a.cols()); }
   static A broadcast_last(const A& col, const A& like) {
-    if (col.cols() != 1 || col.rows() != like.rows())
-      throw std::invalid_argument("cebm::ops::broadcast_last: expected a [" + std::to_string(like.rows()) +
-                                  ", 1] column, got " + shape_string(col));
-    return col.replicate(1, like.cols());
+    check_column(col, like);
+    A out(like.rows(), like.cols());
+    out.colwise() = col.col(0);  // a compile-time single column: no index arithmetic per element
+    return out;
+  }
+  static A mul_broadcast_last(const A& col, const A& x) {
+    check_column(col, x);
+    A out(x.rows(), x.cols());
+    for (Eigen::Index k = 0; k < x.cols(); ++k) out.col(k) = col.col(0) * x.col(k);
+    return out;
   }
   static A row(const A& a, std::int64_t i) { return a.row(i); }
   static A column(const A& a, std::int64_t i) { return a.col(i); }
@@ -219,8 +261,16 @@ struct backend<Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic>> {
   static A expand_as(const A& a, const A& like, const char* where) {
     check_broadcast(a, like, where);
     if (a.rows() == like.rows() && a.cols() == like.cols()) return a;
-    if (a.cols() == like.cols()) return a.replicate(like.rows(), 1);
+    if (a.cols() == like.cols()) return repeat_rows(a, like.rows());
     return A::Constant(like.rows(), like.cols(), a(0, 0));
+  }
+  static A add_expanded(const A& a, const A& like, const char* where) {
+    check_broadcast(a, like, where);
+    if (a.rows() == like.rows() && a.cols() == like.cols()) return a + like;
+    if (a.cols() != like.cols()) return a(0, 0) + like;
+    A out(like.rows(), like.cols());
+    for (Eigen::Index k = 0; k < like.cols(); ++k) out.col(k) = a(0, k) + like.col(k);
+    return out;
   }
   static std::int64_t rows(const A& a) { return a.rows(); }
   static A zeros_row(const A&, std::int64_t n) { return A::Zero(1, n); }
@@ -229,7 +279,12 @@ struct backend<Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic>> {
     a.col(0).setConstant(T(v));
     return a;
   }
-  static A repeat_rows(const A& row, std::int64_t n) { return row.replicate(n, 1); }
+  static A repeat_rows(const A& row, std::int64_t n) {
+    // Column by column: `replicate(n, 1)` with a run-time n takes an integer modulo per element.
+    A out(n, row.cols());
+    for (Eigen::Index k = 0; k < row.cols(); ++k) out.col(k).setConstant(row(0, k));
+    return out;
+  }
   static bool same_shape(const A& a, const A& b) { return a.rows() == b.rows() && a.cols() == b.cols(); }
   static bool all_finite(const A& a) { return a.allFinite(); }
   static std::string shape_string(const A& a) {
@@ -274,6 +329,26 @@ struct backend<Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic>> {
   }
 
  private:
+  static void check_column(const A& col, const A& like) {
+    if (col.cols() != 1 || col.rows() != like.rows())
+      throw std::invalid_argument("cebm::ops::broadcast_last: expected a [" + std::to_string(like.rows()) +
+                                  ", 1] column, got " + shape_string(col));
+  }
+
+  // Σ over columns, left to right: streams the column-major storage, where `rowwise().sum()`
+  // strides across it (2–6× slower for hundreds of columns). Four columns a statement, added in
+  // order, to spread the per-statement cost over short columns.
+  template <class X>
+  static A sum_columns(const Eigen::ArrayBase<X>& x) {
+    if (x.cols() == 0) return A::Zero(x.rows(), 1);
+    A out = x.col(0);
+    auto acc = out.col(0);  // a block destination, never resized (and so never reallocated)
+    Eigen::Index k = 1;
+    for (; k + 4 <= x.cols(); k += 4) acc = acc + x.col(k) + x.col(k + 1) + x.col(k + 2) + x.col(k + 3);
+    for (; k < x.cols(); ++k) acc += x.col(k);
+    return out;
+  }
+
   template <class Draw>
   static A fill(const A& like, Draw&& draw) {
     A out(like.rows(), like.cols());

@@ -31,13 +31,14 @@ struct gaussian {
   template <class A>
   static A log_normalizer(const param_pack<A, 2>& l) {
     using T = ops::scalar_t<A>;
-    return -ops::square(l[0]) / (T(4) * l[1]) - T(0.5) * ops::log(T(-2) * l[1]);
+    // λ₁·λ₁ rather than ops::square(λ₁): the same numbers, without storing the square (on Eigen).
+    return -(l[0] * l[0]) / (T(4) * l[1]) - T(0.5) * ops::log(T(-2) * l[1]);
   }
   template <class A>
   static param_pack<A, 2> mean_params(const param_pack<A, 2>& l) {
     using T = ops::scalar_t<A>;
     const A mean = -l[0] / (T(2) * l[1]);
-    return {{{mean, ops::square(mean) - T(0.5) / l[1]}}};
+    return {{{mean, mean * mean - T(0.5) / l[1]}}};
   }
   template <class A>
   static param_pack<A, 2> natural_from_mean(const param_pack<A, 2>& m) {

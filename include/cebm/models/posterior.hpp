@@ -16,8 +16,11 @@ param_pack<A, S> posterior_params(const param_pack<A, S>& lambda, const param_pa
   if constexpr (detail::require_family<F, A>()) {
     detail::require_num_stats<F, S>();
     detail::check_pack_shapes(t, "cebm::posterior_params", "the statistics t(x)");
-    const param_pack<A, S> post =
-        detail::add_packs(detail::expand_pack(lambda, t[0], "cebm::posterior_params (bias λ vs t(x))"), t);
+    const char* where = "cebm::posterior_params (bias λ vs t(x))";
+    detail::check_pack_shapes(lambda, where, "the natural parameters");
+    // The bias is broadcast inside the addition: one pass over t, no expanded copy of λ.
+    param_pack<A, S> post;
+    for (std::size_t s = 0; s < S; ++s) post[s] = ops::add_expanded(lambda[s], t[s], where);
     detail::check_natural_params<F>(post, "cebm::posterior_params");
     return post;
   } else {
