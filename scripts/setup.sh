@@ -6,7 +6,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 packages=(build-essential cmake ninja-build git ca-certificates libtorch-dev libeigen3-dev catch2 libbenchmark-dev
-          libstb-dev libcli11-dev nlohmann-json3-dev libfmt-dev liblinear-dev libgloo-dev zlib1g-dev
+          libstb-dev libcli11-dev nlohmann-json3-dev libfmt-dev liblinear-dev libgloo-dev libdnnl-dev zlib1g-dev
           dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do

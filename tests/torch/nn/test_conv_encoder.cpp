@@ -142,3 +142,59 @@ TEST_CASE("conv2d: the col2im input gradient equals libtorch's, with weight and 
   cebm::nn::ConvEncoder encoder(cebm::nn::conv_encoder_options::mnist());
   CHECK(encoder->named_parameters().contains("trunk.convs.0.weight"));
 }
+
+TEST_CASE("conv trunk: the oneDNN stack equals conv2d + silu in value and in every gradient", "[nn][conv][onednn]") {
+  // The trunk against the stack written out with libtorch's operations: Table 5(a), a 3-channel
+  // 32x32 trunk with narrow layers, and batch sizes that come and go (plans are cached per batch).
+  struct setting {
+    cebm::nn::conv_encoder_options options;
+    std::int64_t batch;
+  };
+  const auto narrow = cebm::nn::conv_encoder_options{}.in_channels(3).image_size(32).channels({8, 16, 16, 24});
+  for (const setting s : {setting{cebm::nn::conv_encoder_options::mnist(), 5}, setting{narrow, 3},
+                          setting{cebm::nn::conv_encoder_options::mnist(), 2}, setting{narrow, 7}}) {
+    INFO("in_channels " << s.options.in_channels() << " batch " << s.batch);
+    torch::manual_seed(11);
+    cebm::nn::ConvTrunk trunk(s.options);
+    const auto params = trunk->named_parameters();
+    const auto reference = [&](const at::Tensor& x) {
+      at::Tensor h = x;
+      const std::int64_t strides[4] = {1, 2, 2, 2};
+      for (int i = 0; i < 4; ++i) {
+        const std::string n = "convs." + std::to_string(2 * i);
+        h = at::silu(at::conv2d(h, params[n + ".weight"], params[n + ".bias"], strides[i], 1));
+      }
+      return h.flatten(1);
+    };
+    const std::int64_t c = s.options.in_channels(), size = s.options.image_size();
+    const auto x = (torch::rand({s.batch, c, size, size}) * 2 - 1).requires_grad_(true);
+    const auto y_ref = reference(x);
+    {
+      torch::NoGradGuard no_grad;
+      CHECK(torch::allclose(trunk->forward(x), y_ref, 1e-4, 1e-5));
+    }
+    const auto y = trunk->forward(x);
+    REQUIRE(y.sizes() == y_ref.sizes());
+    CHECK(torch::allclose(y, y_ref, 1e-4, 1e-5));
+    const auto upstream = torch::randn_like(y_ref);
+
+    // Sampling: the input alone, as the Langevin sampler asks for it.
+    const auto gx_ref = torch::autograd::grad({(y_ref * upstream).sum()}, {x}, {}, true)[0];
+    const auto gx = torch::autograd::grad({(y * upstream).sum()}, {x})[0];
+    CHECK(torch::allclose(gx, gx_ref, 1e-4, 1e-5));
+    for (const auto& p : params) CHECK_FALSE(p.value().grad().defined());
+
+    // Training: every parameter, and the input at the same time.
+    std::vector<at::Tensor> wrt{x};
+    for (const auto& p : params) wrt.push_back(p.value());
+    const auto g_ref = torch::autograd::grad({(y_ref * upstream).sum()}, wrt);
+    const auto g = torch::autograd::grad({(trunk->forward(x) * upstream).sum()}, wrt);
+    for (std::size_t i = 0; i < wrt.size(); ++i) {
+      INFO("gradient " << i << (i == 0 ? " (input)" : " (" + params.keys()[i - 1] + ")"));
+      CHECK(torch::allclose(g[i], g_ref[i], 1e-4, 1e-4 * g_ref[i].abs().max().item<double>()));
+    }
+    // Parameters alone (the update's positive phase on data).
+    const auto gw = torch::autograd::grad({(trunk->forward(x.detach()) * upstream).sum()}, {params["convs.0.weight"]});
+    CHECK(torch::allclose(gw[0], g_ref[1], 1e-4, 1e-4 * g_ref[1].abs().max().item<double>()));
+  }
+}

@@ -23,6 +23,7 @@
 #include "cebm/core/arg.hpp"
 #include "cebm/torch/nn/conv.hpp"
 #include "cebm/torch/nn/dense.hpp"
+#include "cebm/torch/nn/detail/conv_swish_stack.hpp"
 #include "cebm/torch/nn/swish.hpp"
 
 namespace cebm::nn {
@@ -47,7 +48,8 @@ struct conv_encoder_options {
 };
 
 /// The convolutional trunk alone (four convolutions, Swish after each, flattened), shared by the
-/// CEBM encoder and the IGEBM energy network.
+/// CEBM encoder and the IGEBM energy network. It runs as one `detail::conv_swish_stack` (on oneDNN
+/// with blocked activations where available); the submodules `convs` keep the parameters.
 class ConvTrunkImpl : public torch::nn::Cloneable<ConvTrunkImpl> {
  public:
   explicit ConvTrunkImpl(conv_encoder_options o = {}) : o_(std::move(o)) { reset(); }
@@ -59,6 +61,8 @@ class ConvTrunkImpl : public torch::nn::Cloneable<ConvTrunkImpl> {
     convs_ = torch::nn::Sequential();
     std::int64_t in = o_.in_channels(), size = o_.image_size();
     const std::int64_t kernels[4] = {3, 4, 4, 4}, strides[4] = {1, 2, 2, 2};
+    strides_.assign(strides, strides + 4);
+    paddings_.assign(4, 1);
     for (int i = 0; i < 4; ++i) {
       convs_->push_back(
           Conv2d(torch::nn::Conv2dOptions(in, o_.channels()[i], kernels[i]).stride(strides[i]).padding(1)));
@@ -76,7 +80,13 @@ class ConvTrunkImpl : public torch::nn::Cloneable<ConvTrunkImpl> {
       throw std::invalid_argument("cebm::nn::ConvTrunk: expected images [B, " + std::to_string(o_.in_channels()) + ", " +
                                   std::to_string(o_.image_size()) + ", " + std::to_string(o_.image_size()) + "], got " +
                                   std::string(c10::str(x.sizes())));
-    return convs_->forward(x).flatten(1);
+    std::vector<at::Tensor> weights, biases;
+    for (std::size_t i = 0; i < convs_->size(); i += 2) {
+      const auto& conv = convs_[i]->as<Conv2d>();
+      weights.push_back(conv->weight);
+      biases.push_back(conv->bias);
+    }
+    return detail::conv_swish_stack(x.contiguous(), weights, biases, strides_, paddings_).flatten(1);
   }
 
   std::int64_t flat_features() const { return flat_; }
@@ -84,6 +94,7 @@ class ConvTrunkImpl : public torch::nn::Cloneable<ConvTrunkImpl> {
  private:
   conv_encoder_options o_;
   std::int64_t flat_ = 0;
+  std::vector<std::int64_t> strides_, paddings_;
   torch::nn::Sequential convs_{nullptr};
 };
 TORCH_MODULE(ConvTrunk);
