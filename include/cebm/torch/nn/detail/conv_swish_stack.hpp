@@ -9,7 +9,11 @@
 /// `torch::autograd::grad` with respect to x); when a weight or bias gradient is asked for (a
 /// training update), it recomputes the stack with ATen operations and differentiates that, which
 /// costs one extra forward of the update's batch.
+#include <algorithm>
 #include <cstdint>
+#ifndef CEBM_ONEDNN_CHUNK_KB
+#define CEBM_ONEDNN_CHUNK_KB 8192
+#endif
 #include <vector>
 
 #include <ATen/ATen.h>
@@ -42,14 +46,62 @@ inline std::vector<conv_swish_layer> layers_of(at::TensorList weights, const std
   return layers;
 }
 
+/// Images per oneDNN call. The batch runs in chunks small enough that the first layer's
+/// pre-activation and activation of a chunk (the largest tensors) stay in the last-level cache from
+/// one primitive to the next: on the CEBM encoder (batch 128, 64×28×28 activations, 26 MB each)
+/// a convolution whose input comes from memory instead runs about 1.5x slower, and 8 MB chunks
+/// make an SGLD step ~20% faster than one call for the batch. CEBM_ONEDNN_CHUNK_KB sets the budget.
+inline std::int64_t images_per_chunk(std::int64_t batch, std::int64_t size, const std::vector<conv_swish_layer>& layers) {
+  constexpr std::int64_t budget_bytes = std::int64_t{CEBM_ONEDNN_CHUNK_KB} * 1024;
+  const conv_swish_layer& l = layers.front();
+  const std::int64_t oh = (size + 2 * l.padding - l.kernel) / l.stride + 1;
+  const std::int64_t per_image = 2 * l.out * oh * oh * static_cast<std::int64_t>(sizeof(float));
+  const std::int64_t chunks = std::max<std::int64_t>(1, (batch * per_image + budget_bytes - 1) / budget_bytes);
+  return (batch + chunks - 1) / chunks;  // balanced: at most two chunk sizes, so two cached plans
+}
+
+/// The stack's output for x, run chunk by chunk (`images_per_chunk`); each chunk's
+/// pre-activations are appended to `saved` (layer by layer, chunk after chunk) when it is not null.
+inline at::Tensor onednn_stack_forward(const at::Tensor& x, at::TensorList weights, at::TensorList biases,
+                                       const std::vector<std::int64_t>& strides,
+                                       const std::vector<std::int64_t>& paddings, std::vector<at::Tensor>* saved) {
+  const auto layers = layers_of(weights, strides, paddings);
+  const std::int64_t batch = x.size(0), chunk = images_per_chunk(batch, x.size(2), layers);
+  std::vector<at::Tensor> ys;
+  for (std::int64_t start = 0; start < batch; start += chunk) {
+    const std::int64_t n = std::min(chunk, batch - start);
+    ys.push_back(onednn_conv_swish_plan_for(n, x.size(2), layers)
+                     .forward(x.narrow(0, start, n), weights.vec(), biases.vec(), saved));
+  }
+  return ys.size() == 1 ? ys.front() : at::cat(ys);
+}
+
+/// ∂L/∂x from ∂L/∂(output) `grad` and the pre-activations `saved` by `onednn_stack_forward` of x.
+inline at::Tensor onednn_stack_input_gradient(const at::Tensor& x, const at::Tensor& grad,
+                                              const std::vector<at::Tensor>& weights,
+                                              const std::vector<std::int64_t>& strides,
+                                              const std::vector<std::int64_t>& paddings,
+                                              const std::vector<at::Tensor>& saved) {
+  const auto layers = layers_of(weights, strides, paddings);
+  const std::int64_t batch = x.size(0), chunk = images_per_chunk(batch, x.size(2), layers);
+  const std::size_t n_layers = layers.size();
+  std::vector<at::Tensor> dxs;
+  for (std::int64_t start = 0, k = 0; start < batch; start += chunk, ++k) {
+    const std::int64_t n = std::min(chunk, batch - start);
+    const std::vector<at::Tensor> pre(saved.begin() + k * n_layers, saved.begin() + (k + 1) * n_layers);
+    dxs.push_back(onednn_conv_swish_plan_for(n, x.size(2), layers)
+                      .input_gradient(grad.narrow(0, start, n), weights, pre));
+  }
+  return dxs.size() == 1 ? dxs.front() : at::cat(dxs);
+}
+
 /// oneDNN forward saving the pre-activations; backward on oneDNN for the input alone (file comment).
 struct onednn_conv_swish_function : torch::autograd::Function<onednn_conv_swish_function> {
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, at::TensorList weights,
                             at::TensorList biases, std::vector<std::int64_t> strides,
                             std::vector<std::int64_t> paddings) {
     std::vector<at::Tensor> saved;
-    const at::Tensor y = onednn_conv_swish_plan_for(x.size(0), x.size(2), layers_of(weights, strides, paddings))
-                             .forward(x, weights.vec(), biases.vec(), &saved);
+    const at::Tensor y = onednn_stack_forward(x, weights, biases, strides, paddings, &saved);
     std::vector<at::Tensor> keep{x};
     keep.insert(keep.end(), weights.begin(), weights.end());
     keep.insert(keep.end(), biases.begin(), biases.end());
@@ -74,8 +126,7 @@ struct onednn_conv_swish_function : torch::autograd::Function<onednn_conv_swish_
     for (std::size_t i = 1; i <= 2 * n; ++i) parameters_needed = parameters_needed || ctx->needs_input_grad(i);
     if (!parameters_needed) {
       if (ctx->needs_input_grad(0))
-        out[0] = onednn_conv_swish_plan_for(x.size(0), x.size(2), layers_of(weights, strides, paddings))
-                     .input_gradient(grads[0], weights, pre);
+        out[0] = onednn_stack_input_gradient(x, grads[0], weights, strides, paddings, pre);
       return out;
     }
     // A training update: differentiate the ATen recomputation for what is asked.
@@ -114,8 +165,7 @@ inline at::Tensor conv_swish_stack(const at::Tensor& x, at::TensorList weights, 
       for (std::size_t i = 0; i < weights.size(); ++i) grad = grad || weights[i].requires_grad() || biases[i].requires_grad();
     }
     if (grad) return onednn_conv_swish_function::apply(x, weights, biases, strides, paddings);
-    return onednn_conv_swish_plan_for(x.size(0), x.size(2), layers_of(weights, strides, paddings))
-        .forward(x, weights.vec(), biases.vec(), nullptr);
+    return onednn_stack_forward(x, weights, biases, strides, paddings, nullptr);
   }
 #endif
   return aten_conv_swish_stack(x, weights, biases, strides, paddings);
