@@ -81,7 +81,9 @@ class LatentEncoderImpl : public torch::nn::Cloneable<LatentEncoderImpl> {
     if (x.dim() != 4 || x.size(1) != o_.in_channels())
       throw std::invalid_argument("cebm::nn::LatentEncoder: expected images [B, " + std::to_string(o_.in_channels()) +
                                   ", H, W], got " + std::string(c10::str(x.sizes())));
-    at::Tensor h = at::relu(bn1_->forward(conv1_->forward(normalize_->forward(x))));
+    // Channels-last activations, as in SphericalEbm: no layout conversions around the convolutions.
+    at::Tensor h =
+        at::relu(bn1_->forward(conv1_->forward(normalize_->forward(x).contiguous(at::MemoryFormat::ChannelsLast))));
     for (auto& layer : layers_) h = layer->forward(h);
     return h.mean({2, 3});
   }
