@@ -1,18 +1,21 @@
-// One SGLD step of the CEBM sampler with the paper's Fashion-MNIST encoder (Table 5(a), published
-// heads) at batch 128: forward, gradient with respect to the images, update; the published
-// step 1.0 and noise 0.0075. Chains come from a CEBM replay buffer, as in training. The time per
-// step is the run's time divided by its steps (the run adds one forward for the final energy).
+// The CEBM sampler with the paper's Fashion-MNIST encoder (Table 5(a), published heads) at batch
+// 128: one SGLD step (forward, gradient with respect to the images, update; the published step 1.0
+// and noise 0.0075) and one 60-step chain, as in a training iteration. Chains come from a CEBM
+// replay buffer. `time_per_step` is the run's time divided by its steps (the run adds one forward
+// for the final energy). Arguments: batch, threads, steps.
 //   build/benchmarks/cebm_bench_sampling --benchmark_min_time=2
 // The same step in plain PyTorch: ../shared/bench/cebm_step.py (reports ms_per_sgld_step).
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
 #include "cebm/torch.hpp"
+#include "support.hpp"
 
 namespace {
 
-void sgld_step_fashion_mnist(benchmark::State& state) {
-  const std::int64_t batch = state.range(0), threads = state.range(1), steps = 20;
+void sgld_fashion_mnist(benchmark::State& state) {
+  const std::int64_t batch = state.range(0), threads = state.range(1), steps = state.range(2);
+  cebm_bench::program_allocator_settings();
   torch::set_num_threads(static_cast<int>(threads));
   torch::manual_seed(0);
   cebm::nn::ConvEncoder encoder(cebm::nn::conv_encoder_options::mnist());
@@ -30,6 +33,13 @@ void sgld_step_fashion_mnist(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
   state.counters["images_per_s"] = benchmark::Counter(static_cast<double>(batch * steps), benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(sgld_step_fashion_mnist)->Args({128, 1})->Args({128, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(sgld_fashion_mnist)
+    ->ArgNames({"batch", "threads", "steps"})
+    ->Args({128, 1, 1})
+    ->Args({128, 2, 1})
+    ->Args({128, 1, 60})
+    ->Args({128, 2, 60})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
