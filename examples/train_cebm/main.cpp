@@ -5,6 +5,7 @@
 //   train_cebm --model cebm --preset demo --out runs/demo --threads 2
 //   train_cebm --model gmm_cebm --preset paper --device cuda --out runs/gmm
 //   train_cebm --out runs/demo --resume            # continue from runs/demo/checkpoints/last.pt
+//   RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29500 train_cebm --distributed ...   # rank 0 of 2
 #include <malloc.h>
 
 #include <chrono>
@@ -24,6 +25,8 @@
 #include <cebm/torch/models/igebm.hpp>
 #include <cebm/torch/train/ebm_trainer.hpp>
 
+#include "common/distributed_flags.hpp"
+
 namespace {
 
 struct settings {
@@ -34,6 +37,7 @@ struct settings {
   std::int64_t iterations = 0, batch_size = 0, sgld_steps = 0, train_subset = 0, eval_images = 10000;
   double lr = 0, l2 = -1;
   bool resume = false;
+  cebm_examples::distributed_flags dist;
 };
 
 // 1-NN accuracy of the representation on the test set, references from the training set.
@@ -53,11 +57,12 @@ nlohmann::json evaluate(Trainer& trainer, const cebm::data::image_dataset& train
 
 template <class Model>
 int train_and_report(Model model, const settings& s, cebm::train::ebm_trainer_options opts, const nlohmann::json& config,
-                     torch::Device device) {
+                     torch::Device device, std::shared_ptr<cebm::train::process_group> group) {
   const auto train = cebm::data::load_fashion_mnist(s.data, "train");
   const auto test = cebm::data::load_fashion_mnist(s.data, "test");
   const auto used = s.train_subset > 0 ? train.subset(torch::arange(std::min(s.train_subset, train.size()))) : train;
   cebm::train::ebm_trainer<Model> trainer(model, used, opts, s.seed, device, config.dump(2));
+  if (group) trainer.distribute(group);
   if (s.resume) {
     trainer.resume(trainer.checkpoint_path("last"));
     std::fprintf(stderr, "resumed at iteration %lld\n", (long long)trainer.iteration());
@@ -65,6 +70,7 @@ int train_and_report(Model model, const settings& s, cebm::train::ebm_trainer_op
   const auto t0 = std::chrono::steady_clock::now();
   trainer.run();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!trainer.is_main_rank()) return 0;  // rank 0 reports
 
   nlohmann::json report = {{"model", s.model},           {"preset", s.preset},
                            {"iterations", trainer.iteration()}, {"train_seconds", seconds},
@@ -112,6 +118,7 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--on-divergence", s.on_divergence, "abort or rollback")->check(CLI::IsMember({"abort", "rollback"}));
   app.add_flag("--resume", s.resume, "continue from <out>/checkpoints/last.pt");
+  s.dist.add_to(app);
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -126,10 +133,13 @@ int main(int argc, char** argv) {
     if (device.is_cuda() && !torch::cuda::is_available())
       throw std::invalid_argument("--device " + s.device + ": this libtorch has no CUDA device available");
 
+    const auto group = s.dist.join();
     auto opts = cebm::train::ebm_trainer_options::preset(s.preset, s.model);
     opts.out_dir(s.out.empty() ? "runs/" + s.model : s.out);
     if (s.iterations) opts.iterations(s.iterations);
     if (s.batch_size) opts.batch_size(s.batch_size);
+    const std::int64_t global_batch = opts.batch_size();
+    opts.batch_size(cebm_examples::distributed_flags::rank_batch(global_batch, group.get()));
     if (s.sgld_steps) opts.sgld(cebm::langevin_options(opts.sgld()).steps(s.sgld_steps));
     if (s.lr > 0) opts.lr(s.lr);
     if (s.l2 >= 0) opts.loss(cebm::cd_options(opts.loss()).l2(s.l2));
@@ -137,7 +147,8 @@ int main(int argc, char** argv) {
                                                      : cebm::train::divergence_policy::abort);
     const nlohmann::json config = {
         {"model", s.model}, {"preset", s.preset}, {"dataset", "fashion_mnist"}, {"data", s.data}, {"out", opts.out_dir()}, {"seed", s.seed},
-        {"device", s.device}, {"threads", s.threads}, {"iterations", opts.iterations()}, {"batch_size", opts.batch_size()},
+        {"device", s.device}, {"threads", s.threads}, {"iterations", opts.iterations()}, {"batch_size", global_batch},
+        {"distributed", cebm_examples::distributed_flags::describe(group.get())},
         {"lr", opts.lr()}, {"l2", opts.loss().l2()},
         {"l2_on", opts.loss().regularize() == cebm::cd_regularizer::data_only ? "data" : "both"},
         {"sgld_steps", opts.sgld().steps()}, {"sgld_step_size", opts.sgld().step_size()},
@@ -148,9 +159,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "seed %llu, %d threads, device %s, run directory %s\n", (unsigned long long)s.seed,
                  torch::get_num_threads(), s.device.c_str(), opts.out_dir().c_str());
 
-    if (s.model == "cebm") return train_and_report(cebm::models::Cebm(), s, opts, config, device);
-    if (s.model == "gmm_cebm") return train_and_report(cebm::models::GmmCebm(), s, opts, config, device);
-    return train_and_report(cebm::models::Igebm(), s, opts, config, device);
+    if (s.model == "cebm") return train_and_report(cebm::models::Cebm(), s, opts, config, device, group);
+    if (s.model == "gmm_cebm") return train_and_report(cebm::models::GmmCebm(), s, opts, config, device, group);
+    return train_and_report(cebm::models::Igebm(), s, opts, config, device, group);
+  } catch (const cebm::train::distributed_error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 4;
   } catch (const cebm::train::divergence_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 3;

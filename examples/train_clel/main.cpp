@@ -6,6 +6,7 @@
 //   train_clel --preset demo --out runs/clel_demo --threads 2        # Fashion-MNIST, minutes
 //   train_clel --preset paper --dataset cifar10 --data data/cifar-10-batches-bin --device cuda
 //   train_clel --out runs/clel_demo --resume                         # continue from checkpoints/last.pt
+//   RANK=1 WORLD_SIZE=2 MASTER_ADDR=10.0.0.1 MASTER_PORT=29500 train_clel --distributed ...   # rank 1 of 2
 #include <malloc.h>
 
 #include <chrono>
@@ -23,6 +24,8 @@
 #include <cebm/torch/models/clel.hpp>
 #include <cebm/torch/train/clel_trainer.hpp>
 
+#include "common/distributed_flags.hpp"
+
 namespace {
 
 struct settings {
@@ -33,6 +36,7 @@ struct settings {
   std::int64_t iterations = 0, batch_size = 0, sgld_steps = 0, train_subset = 0, eval_images = 2000;
   double ebm_lr = 0, encoder_lr = 0;
   bool resume = false;
+  cebm_examples::distributed_flags dist;
 };
 
 cebm::data::image_dataset load(const settings& s, const std::string& split) {
@@ -80,6 +84,7 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--on-divergence", s.on_divergence, "abort or rollback")->check(CLI::IsMember({"abort", "rollback"}));
   app.add_flag("--resume", s.resume, "continue from <out>/checkpoints/last.pt");
+  s.dist.add_to(app);
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -95,6 +100,7 @@ int main(int argc, char** argv) {
       throw std::invalid_argument("--device " + s.device + ": this libtorch has no CUDA device available");
     if (s.dataset == "cifar10" && s.data.empty()) throw std::invalid_argument("--dataset cifar10 needs --data DIR");
 
+    const auto group = s.dist.join();
     const auto train = load(s, "train"), test = load(s, "test");
     const auto used = s.train_subset > 0 ? train.subset(torch::arange(std::min(s.train_subset, train.size()))) : train;
 
@@ -107,6 +113,11 @@ int main(int argc, char** argv) {
     opts.model(model_opts).out_dir(s.out);
     if (s.iterations) opts.iterations(s.iterations);
     if (s.batch_size) opts.batch_size(s.batch_size);
+    const std::int64_t global_batch = opts.batch_size();
+    if (group) {  // each rank's share of the batch; the EMA half-life (in images) shrinks with it
+      opts.batch_size(cebm_examples::distributed_flags::rank_batch(global_batch, group.get()));
+      opts.ema_half_life_images(opts.ema_half_life_images() / group->world_size());
+    }
     if (s.sgld_steps) opts.sgld(cebm::langevin_options(opts.sgld()).steps(s.sgld_steps));
     if (s.ebm_lr > 0) opts.ebm_lr(s.ebm_lr);
     if (s.encoder_lr > 0) opts.encoder_lr(s.encoder_lr);
@@ -117,7 +128,8 @@ int main(int argc, char** argv) {
         {"model", "clel"}, {"model_size", size_name[static_cast<int>(opts.model().size())]}, {"preset", s.preset},
         {"dataset", s.dataset}, {"data", s.data.empty() ? cebm::data::default_fashion_mnist_dir() : s.data},
         {"out", opts.out_dir()}, {"seed", s.seed}, {"device", s.device}, {"threads", s.threads},
-        {"iterations", opts.iterations()}, {"batch_size", opts.batch_size()}, {"ebm_lr", opts.ebm_lr()},
+        {"iterations", opts.iterations()}, {"batch_size", global_batch},
+        {"distributed", cebm_examples::distributed_flags::describe(group.get())}, {"ebm_lr", opts.ebm_lr()},
         {"ebm_betas", {opts.ebm_beta1(), opts.ebm_beta2()}}, {"warmup_iterations", opts.warmup_iterations()},
         {"encoder_lr", opts.encoder_lr()}, {"encoder_momentum", opts.encoder_momentum()},
         {"encoder_weight_decay", opts.encoder_weight_decay()}, {"l2", opts.loss().l2()}, {"beta", opts.loss().beta()},
@@ -125,12 +137,13 @@ int main(int argc, char** argv) {
         {"sgld_steps", opts.sgld().steps()}, {"sgld_step_size", opts.sgld().step_size()},
         {"sgld_noise_std", opts.sgld().noise_std()}, {"buffer_capacity", opts.buffer().capacity()},
         {"buffer_reinit_prob", opts.buffer().reinit_prob()}, {"augmentation", "strong"},
-        {"ema_half_life_images", opts.ema_half_life_images()}, {"train_subset", s.train_subset},
+        {"ema_half_life_images", opts.ema_half_life_images() * (group ? group->world_size() : 1)}, {"train_subset", s.train_subset},
         {"on_divergence", s.on_divergence}, {"cebm_version", CEBM_VERSION_STRING}, {"torch_threads", torch::get_num_threads()}};
     std::fprintf(stderr, "seed %llu, %d threads, device %s, run directory %s\n", (unsigned long long)s.seed,
                  torch::get_num_threads(), s.device.c_str(), opts.out_dir().c_str());
 
     cebm::train::clel_trainer trainer(cebm::models::Clel(opts.model()), used, opts, s.seed, device, config.dump(2));
+    if (group) trainer.distribute(group);
     if (s.resume) {
       trainer.resume(trainer.checkpoint_path("last"));
       std::fprintf(stderr, "resumed at iteration %lld\n", (long long)trainer.iteration());
@@ -138,6 +151,7 @@ int main(int argc, char** argv) {
     const auto t0 = std::chrono::steady_clock::now();
     trainer.run();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!trainer.is_main_rank()) return 0;  // rank 0 reports
 
     const auto t1 = std::chrono::steady_clock::now();
     nlohmann::json report = {{"model", "clel"},
@@ -170,6 +184,9 @@ int main(int argc, char** argv) {
           "![long-run chains of the EMA EBM](samples/long_run.png)\n";
     std::printf("%s\nsummary: %s\n", report.dump(2).c_str(), (dir / "summary.md").c_str());
     return 0;
+  } catch (const cebm::train::distributed_error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 4;
   } catch (const cebm::train::divergence_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 3;

@@ -93,6 +93,9 @@ class replay_buffer {
   /// Applied to every drawn batch (after restarts), before the sampler runs (CLEL's augmentation).
   void set_augmentation(augmentation aug) { augment_ = std::move(aug); }
 
+  /// Every chain restarted from the init distribution (a data-parallel rank's own buffer).
+  void reset(at::Generator& gen) { storage_ = encode(fresh(o_.capacity(), gen)); }
+
   /// n samples from the init distribution.
   at::Tensor fresh(std::int64_t n, at::Generator& gen) const {
     std::vector<std::int64_t> shape{n};

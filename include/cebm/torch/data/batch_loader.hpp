@@ -7,7 +7,8 @@
 /// permutation, trimmed to equal length on all ranks.
 ///
 /// The loader's position (epoch, permutation, next batch) saves to a torch archive, so a resumed
-/// run reads exactly the batches an uninterrupted run would.
+/// run reads exactly the batches an uninterrupted run would. The whole permutation is saved with
+/// the shard, so a checkpoint written by one rank resumes every rank on its own shard.
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -68,19 +69,27 @@ class batch_loader {
 
   void save(torch::serialize::OutputArchive& archive) const {
     archive.write("order", order_.defined() ? order_ : at::empty({0}, at::kLong), true);
+    archive.write("permutation", permutation_.defined() ? permutation_ : at::empty({0}, at::kLong), true);
     archive.write("position", at::tensor(position_), true);
     archive.write("epoch", at::tensor(epoch_), true);
   }
   void load(torch::serialize::InputArchive& archive) {
-    at::Tensor order, position, epoch;
+    at::Tensor order, permutation, position, epoch;
     archive.read("order", order, true);
     archive.read("position", position, true);
     archive.read("epoch", epoch, true);
+    if (archive.try_read("permutation", permutation, true) && permutation.numel() != 0) {
+      if (permutation.numel() != data_.size())
+        throw std::runtime_error("cebm::data::batch_loader::load: the saved permutation has " + std::to_string(permutation.numel()) +
+                                 " indices, " + data_.source + " has " + std::to_string(data_.size()) + " images (another dataset?)");
+      order = shard(permutation);
+    }
     if (order.numel() != 0 && order.numel() != shard_size())
       throw std::runtime_error("cebm::data::batch_loader::load: the saved epoch has " + std::to_string(order.numel()) +
                                " indices, this loader's shard has " + std::to_string(shard_size()) +
                                " (another dataset or world size?)");
     order_ = order.numel() ? order : at::Tensor();
+    permutation_ = permutation.defined() && permutation.numel() ? permutation : at::Tensor();
     position_ = position.item<std::int64_t>();
     epoch_ = epoch.item<std::int64_t>();
   }
@@ -88,15 +97,20 @@ class batch_loader {
  private:
   void start_epoch(at::Generator& gen) {
     const std::int64_t n = data_.size();
-    const at::Tensor perm = o_.shuffle() ? at::randperm(n, gen, at::kLong) : at::arange(n, at::kLong);
-    order_ = perm.narrow(0, 0, shard_size() * o_.world_size()).view({shard_size(), o_.world_size()}).select(1, o_.rank()).contiguous();
+    permutation_ = o_.shuffle() ? at::randperm(n, gen, at::kLong) : at::arange(n, at::kLong);
+    order_ = shard(permutation_);
     position_ = 0;
     ++epoch_;
   }
 
+  /// This rank's indices of an epoch's permutation: every world_size-th, trimmed to equal length.
+  at::Tensor shard(const at::Tensor& permutation) const {
+    return permutation.narrow(0, 0, shard_size() * o_.world_size()).view({shard_size(), o_.world_size()}).select(1, o_.rank()).contiguous();
+  }
+
   image_dataset data_;
   loader_options o_;
-  at::Tensor order_;
+  at::Tensor permutation_, order_;
   std::int64_t position_ = 0;
   std::int64_t epoch_ = 0;
 };

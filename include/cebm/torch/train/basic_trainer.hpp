@@ -20,6 +20,18 @@
 /// device's, seed + 1) drives chains and augmentations; the probe split uses seed + 2, the long
 /// run seed + 3.
 ///
+/// Data-parallel training (`distribute(group)`, distributed.hpp): each rank reads its shard of the
+/// same permutation (a shuffle stream seeded seed + 5 on every rank), dequantises and samples with
+/// its own streams and its own replay buffer (rank r > 0: seeds offset by r), and starts from rank
+/// 0's parameters and buffers (broadcast; module buffers such as batch-norm statistics again at the
+/// start of every iteration). Gradients are averaged over ranks before each optimiser step
+/// (`Derived` calls `average_gradients()` between backward and step); the divergence guard decides
+/// on every rank's loss together. Rank 0 alone writes the run directory: checkpoints, metrics (the
+/// mean over ranks), samples, the probe (broadcast) and the long run. A resume or rollback reads the
+/// checkpoint on every rank (the run directory must be on a file system they all see), keeps rank
+/// 0's replay buffer on every rank and reseeds rank r > 0 from the seed, r and the iteration, so
+/// exact resume holds for one process only.
+///
 /// `Options` must provide (as `ebm_trainer_options` and `clel_trainer_options` do): iterations,
 /// batch_size, input (data::image_transform_options), sgld (langevin_options), out_dir,
 /// log_every, checkpoint_every, keep_every, sample_every, probe_every, probe_reference,
@@ -37,6 +49,9 @@
 ///   replay_buffer& buffer();
 ///   at::Tensor representation(const at::Tensor& x);      evaluation features, x on the device
 ///   at::Tensor sampling_energy(const at::Tensor& x);     the energy of the long-run chains
+///   std::vector<at::Tensor> trained_parameters();        what the optimisers step (gradients averaged)
+///   std::vector<at::Tensor> replicated_state();          every parameter and buffer ranks must share
+///   std::vector<at::Tensor> module_buffers();            buffers the forward changes (batch norm, ...)
 /// and set `last_data_` to the iteration's data batch (model scale) for `samples/data.png`.
 #include <algorithm>
 #include <chrono>
@@ -45,6 +60,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -61,6 +78,7 @@
 #include "cebm/torch/data/transforms.hpp"
 #include "cebm/torch/eval/nearest_neighbor.hpp"
 #include "cebm/torch/train/checkpoint.hpp"
+#include "cebm/torch/train/distributed.hpp"
 #include "cebm/torch/train/divergence_policy.hpp"
 #include "cebm/torch/train/metrics_log.hpp"
 #include "cebm/torch/train/progress.hpp"
@@ -80,7 +98,9 @@ struct has_trainer_hooks<
                    decltype(std::declval<T&>().save_state(std::declval<torch::serialize::OutputArchive&>())),
                    decltype(std::declval<T&>().load_state(std::declval<torch::serialize::InputArchive&>())),
                    decltype(std::declval<T&>().representation(std::declval<const at::Tensor&>())),
-                   decltype(std::declval<T&>().sampling_energy(std::declval<const at::Tensor&>()))>> : std::true_type {};
+                   decltype(std::declval<T&>().sampling_energy(std::declval<const at::Tensor&>())),
+                   decltype(std::declval<T&>().trained_parameters()), decltype(std::declval<T&>().replicated_state()),
+                   decltype(std::declval<T&>().module_buffers())>> : std::true_type {};
 }  // namespace detail
 
 template <class Derived, class Options>
@@ -98,6 +118,25 @@ class basic_trainer {
   /// Continue from a checkpoint written by this kind of trainer (`checkpoint_path("last")`).
   void resume(const std::string& path) { load(path); }
 
+  /// Train data-parallel with the ranks of `group` (call before run(), step() or resume()). Every
+  /// rank must construct its trainer with the same options, seed and dataset.
+  void distribute(std::shared_ptr<process_group> group) {
+    if (!group) throw std::invalid_argument("cebm::train::basic_trainer::distribute: no process group");
+    group_ = std::move(group);
+    const int rank = group_->rank();
+    loader_ = data::batch_loader(loader_.dataset(), data::loader_options{}.batch_size(o_.batch_size()).rank(rank).world_size(group_->world_size()));
+    shuffle_gen_ = at::detail::createCPUGenerator(seed_ + 5);  // the same permutations on every rank
+    if (rank > 0) {
+      data_gen_.set_current_seed(rank_seed(0));
+      sample_gen_.set_current_seed(rank_seed(1));
+      self().buffer().reset(sample_gen_);
+    }
+    group_->broadcast(self().replicated_state());
+    reducer_ = std::make_unique<gradient_reducer>(group_, self().trained_parameters());
+  }
+  const std::shared_ptr<process_group>& group() const { return group_; }
+  bool is_main_rank() const { return !group_ || group_->rank() == 0; }
+
   /// Train until `iterations`; returns normally, or throws divergence_error. With `stop_at`
   /// (< iterations) the run stops early as if interrupted there: `last.pt` is written at
   /// `stop_at`, no long run, and a later `resume` + `run()` continues the same schedule.
@@ -106,20 +145,18 @@ class basic_trainer {
                   "cebm::train::basic_trainer<Derived, Options>: Derived lacks one of model_kind(), train_step(why), "
                   "step_values(), scale_learning_rates(f), save_state(a), load_state(a), representation(x), "
                   "sampling_energy(x) as public members (see cebm/torch/train/basic_trainer.hpp)");
-    dir_.create(config_);
-    metrics_log log = dir_.metrics();
-    progress bar(o_.iterations(), o_.log_every());
+    const bool main = is_main_rank();
+    std::optional<metrics_log> log;
+    if (main) {
+      dir_.create(config_);
+      log.emplace(dir_.metrics());
+    }
+    progress bar(o_.iterations(), o_.log_every(), "train", main);
     const std::int64_t start = iteration_, target = stop_at < 0 ? o_.iterations() : std::min(stop_at, o_.iterations());
     const auto t0 = std::chrono::steady_clock::now();
     while (iteration_ < target) {
       std::string why;
-      bool ok;
-      try {
-        ok = self().train_step(why);
-      } catch (const std::domain_error& e) {  // non-finite energies in the sampler or the loss
-        ok = false;
-        why = e.what();
-      }
+      const bool ok = guarded_step(why);
       if (!ok) {
         diverged(why);
         continue;
@@ -130,30 +167,30 @@ class basic_trainer {
       const bool probe_now = iteration_ % o_.probe_every() == 0 || end;
       // Read the step's values (a device sync each) only when a row is logged, probed or shown.
       std::map<std::string, double> row;
-      if (log_now || probe_now || bar.redraws_every_call()) {
-        row = self().step_values();
+      if (log_now || probe_now || (!group_ && bar.redraws_every_call())) {
+        row = mean_over_ranks(self().step_values());
         row["iteration"] = static_cast<double>(iteration_);
         row["elapsed_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         bar.update(iteration_, iteration_ - start, self().progress_text(row));
         row["it_per_s"] = bar.rate();
         last_ = row;
       }
-      if (iteration_ % o_.sample_every() == 0 || end) write_samples();
+      if (main && (iteration_ % o_.sample_every() == 0 || end)) write_samples();
       if (probe_now) {
-        row["probe_1nn"] = probe();
+        row["probe_1nn"] = main_rank_value(main ? probe() : 0.0);  // computed once, the same on every rank
         last_["probe_1nn"] = row["probe_1nn"];
         if (row["probe_1nn"] > best_probe_) {
           best_probe_ = row["probe_1nn"];
           save(checkpoint_path("best"));
         }
       }
-      if (log_now) log.write(row);
+      if (log_now && main) log->write(row);
       if (iteration_ % o_.checkpoint_every() == 0 || end) {
         save(checkpoint_path("last"));
         if (iteration_ % o_.keep_every() == 0) save(checkpoint_path("iter_" + std::to_string(iteration_)));
       }
     }
-    if (iteration_ == o_.iterations()) write_long_run();
+    if (iteration_ == o_.iterations() && main) write_long_run();
   }
 
   /// One training iteration outside run(): no logging, samples, probes, checkpoints or divergence
@@ -162,13 +199,7 @@ class basic_trainer {
   /// streams and running statistics may have moved (run()'s policies restore them from last.pt).
   bool step(std::string* why = nullptr) {
     std::string reason;
-    bool ok;
-    try {
-      ok = self().train_step(reason);
-    } catch (const std::domain_error& e) {
-      ok = false;
-      reason = e.what();
-    }
+    const bool ok = guarded_step(reason);
     if (ok) ++iteration_;
     if (why) *why = reason;
     return ok;
@@ -196,12 +227,15 @@ class basic_trainer {
     return at::cat(out);
   }
 
+  /// Write a checkpoint (rank 0 only in a data-parallel run; the other ranks return).
   void save(const std::string& path) {
+    if (!is_main_rank()) return;
     torch::serialize::OutputArchive a, ld;
     self().save_state(a);
     loader_.save(ld);
     a.write("loader", ld);
     a.write("data_rng", data_gen_.get_state(), true);
+    a.write("shuffle_rng", shuffle_gen_.get_state(), true);
     a.write("sample_rng", sample_gen_.get_state().cpu(), true);
     a.write("iteration", at::tensor(iteration_), true);
     a.write("best_probe", at::tensor(best_probe_), true);
@@ -231,9 +265,18 @@ class basic_trainer {
     a.read("rollbacks", rb, true);
     data_gen_.set_state(data_rng);
     sample_gen_.set_state(sample_rng);
+    at::Tensor shuffle_rng;  // absent before data-parallel training existed: shuffling was data_rng's
+    if (group_ && a.try_read("shuffle_rng", shuffle_rng, true)) shuffle_gen_.set_state(shuffle_rng);
     iteration_ = it.item<std::int64_t>();
     best_probe_ = best.item<double>();
     rollbacks_ = rb.item<std::int64_t>();
+    if (group_) {  // rank 0's checkpoint: rank r > 0 takes its own streams, everyone rank 0's state
+      if (group_->rank() > 0) {
+        data_gen_.set_current_seed(rank_seed(0));
+        sample_gen_.set_current_seed(rank_seed(1));
+      }
+      group_->broadcast(self().replicated_state());
+    }
   }
 
  protected:
@@ -265,11 +308,24 @@ class basic_trainer {
     return g;
   }
 
-  /// False with a reason when `loss` is non-finite or above the divergence threshold.
-  bool loss_is_sane(double loss, std::string& why) const {
-    if (std::isfinite(loss) && std::abs(loss) <= o_.divergence_threshold()) return true;
-    why = "loss " + std::to_string(loss) + " (threshold " + std::to_string(o_.divergence_threshold()) + ")";
-    return false;
+  /// False with a reason when `loss` is non-finite or above the divergence threshold; in a
+  /// data-parallel run, false on every rank when it holds on any (one collective).
+  bool loss_is_sane(double loss, std::string& why) {
+    const bool sane = std::isfinite(loss) && std::abs(loss) <= o_.divergence_threshold();
+    if (!sane) why = "loss " + std::to_string(loss) + " (threshold " + std::to_string(o_.divergence_threshold()) + ")";
+    return ranks_agree(sane, why);
+  }
+
+  /// Between backward and the optimiser step: the gradients averaged over ranks (no-op alone).
+  void average_gradients() {
+    if (reducer_) reducer_->average();
+  }
+
+  /// At the start of an iteration: module buffers (batch-norm statistics, ...) from rank 0.
+  void synchronize_buffers() {
+    if (!group_) return;
+    const std::vector<at::Tensor> buffers = self().module_buffers();
+    if (!buffers.empty()) group_->broadcast(buffers);
   }
 
   Options o_;
@@ -278,6 +334,7 @@ class basic_trainer {
   std::string config_;
   run_directory dir_;
   at::Generator data_gen_, sample_gen_;
+  at::Generator shuffle_gen_ = data_gen_;  ///< the loader's permutations: data_gen_ itself unless distributed
   // Feature extraction draws only for dequantised inputs; its own stream keeps training's untouched.
   at::Generator feature_gen_ = at::detail::createCPUGenerator(0);
   data::batch_loader loader_;
@@ -287,9 +344,57 @@ class basic_trainer {
   at::Tensor last_data_;  ///< the last iteration's data batch, model scale (set by Derived)
   at::Tensor long_run_;
   std::map<std::string, double> last_;
+  std::shared_ptr<process_group> group_;
+  std::unique_ptr<gradient_reducer> reducer_;
 
  private:
   Derived& self() { return static_cast<Derived&>(*this); }
+
+  /// One train_step; a std::domain_error (non-finite energies in the sampler or the loss) is a
+  /// divergence, agreed with the other ranks like a bad loss.
+  bool guarded_step(std::string& why) {
+    try {
+      return self().train_step(why);
+    } catch (const std::domain_error& e) {
+      why = e.what();
+      ranks_agree(false, why);  // the other ranks wait in loss_is_sane's collective
+      return false;
+    }
+  }
+
+  /// True on every rank when `ok` holds on every rank; a rank that was fine learns why it stops.
+  bool ranks_agree(bool ok, std::string& why) {
+    if (!group_) return ok;
+    const double failed = group_->sum({ok ? 0.0 : 1.0})[0];
+    if (failed == 0) return true;
+    if (ok) why = std::to_string(static_cast<long long>(failed)) + " of " + std::to_string(group_->world_size()) +
+                  " ranks diverged (non-finite or oversized loss, or non-finite energies)";
+    else why = "rank " + std::to_string(group_->rank()) + ": " + why;
+    return false;
+  }
+
+  /// The row averaged over ranks (every rank holds the same keys).
+  std::map<std::string, double> mean_over_ranks(std::map<std::string, double> row) {
+    if (!group_) return row;
+    std::vector<double> v;
+    for (const auto& [k, x] : row) v.push_back(x);
+    v = group_->sum(v);
+    std::size_t i = 0;
+    for (auto& [k, x] : row) x = v[i++] / group_->world_size();
+    return row;
+  }
+
+  /// `value` as rank 0 has it, on every rank.
+  double main_rank_value(double value) {
+    if (!group_) return value;
+    return group_->sum({is_main_rank() ? value : 0.0})[0];
+  }
+
+  /// Rank r's own stream seeds (r > 0), distinct per stream, rank, rollback and resume point.
+  std::uint64_t rank_seed(std::uint64_t stream) const {
+    return seed_ + stream + 1000003ull * static_cast<std::uint64_t>(group_->rank()) +
+           7919ull * static_cast<std::uint64_t>(rollbacks_) + 104729ull * static_cast<std::uint64_t>(iteration_);
+  }
 
   void diverged(const std::string& why) {
     const std::string last = checkpoint_path("last");
@@ -300,8 +405,9 @@ class basic_trainer {
       load(last);
       rollbacks_ = count;
       // Fresh random streams and a smaller step: what users did by hand after a diverged run.
-      data_gen_.set_current_seed(seed_ + 7919 * static_cast<std::uint64_t>(rollbacks_));
-      sample_gen_.set_current_seed(seed_ + 1 + 7919 * static_cast<std::uint64_t>(rollbacks_));
+      data_gen_.set_current_seed(group_ && group_->rank() > 0 ? rank_seed(0) : seed_ + 7919 * static_cast<std::uint64_t>(rollbacks_));
+      sample_gen_.set_current_seed(group_ && group_->rank() > 0 ? rank_seed(1)
+                                                                 : seed_ + 1 + 7919 * static_cast<std::uint64_t>(rollbacks_));
       self().scale_learning_rates(o_.rollback_lr_scale());
       std::fprintf(stderr, "\n%s; rolled back to %s (iteration %lld), rollback %lld of %lld, learning rates scaled by %g\n",
                    where.c_str(), last.c_str(), (long long)iteration_, (long long)rollbacks_,
@@ -309,7 +415,7 @@ class basic_trainer {
       return;
     }
     const std::string message = where + (have_last ? "; the last good checkpoint is " + last : "; no checkpoint was written yet");
-    dir_.write_diverged(message, last_);
+    if (is_main_rank()) dir_.write_diverged(message, last_);
     throw divergence_error(message);
   }
 

@@ -29,6 +29,7 @@
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
@@ -88,14 +89,26 @@ class clel_trainer : public basic_trainer<clel_trainer, clel_trainer_options> {
   replay_buffer& buffer() { return buffer_; }
   at::Tensor representation(const at::Tensor& x) { return ema_.module()->representation(x); }
   at::Tensor sampling_energy(const at::Tensor& x) { return ema_.module()->energy(x); }
+  std::vector<at::Tensor> trained_parameters() { return model_->parameters(); }
+  std::vector<at::Tensor> module_buffers() { return model_->buffers(); }
+  std::vector<at::Tensor> replicated_state() {
+    std::vector<at::Tensor> state = model_->parameters();
+    for (const auto& m : {model_, ema_.module()}) {
+      if (m.get() != model_.get())
+        for (const auto& p : m->parameters()) state.push_back(p);
+      for (const auto& b : m->buffers()) state.push_back(b);
+    }
+    return state;
+  }
 
   bool train_step(std::string& why) {
     const std::int64_t s = iteration_;
+    synchronize_buffers();  // before the EMA copies them
     ema_.update(model_, s);
     set_learning_rates(s);
     model_->train();
 
-    const data::image_batch batch = loader_.next(data_gen_);
+    const data::image_batch batch = loader_.next(shuffle_gen_);
     const at::Tensor x_pos = data::to_model_input(batch.images, o_.input(), data_gen_).to(device_);
     auto energy = [this](const at::Tensor& x) { return model_->energy(x); };
     const langevin_result chains = persistent_langevin(buffer_, energy, x_pos.size(0), o_.sgld(), sample_gen_);
@@ -117,6 +130,7 @@ class clel_trainer : public basic_trainer<clel_trainer, clel_trainer_options> {
     ebm_optimizer_.zero_grad();
     encoder_optimizer_.zero_grad();
     total.backward();
+    average_gradients();
     ebm_optimizer_.step();
     encoder_optimizer_.step();
     last_data_ = x_pos.detach();

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <torch/optim/adam.h>
 #include <torch/serialize/archive.h>
@@ -48,10 +49,18 @@ class ebm_trainer : public basic_trainer<ebm_trainer<Model>, ebm_trainer_options
   replay_buffer& buffer() { return buffer_; }
   at::Tensor representation(const at::Tensor& x) { return model_->representation(x); }
   at::Tensor sampling_energy(const at::Tensor& x) { return model_->energy(x); }
+  std::vector<at::Tensor> trained_parameters() { return model_->parameters(); }
+  std::vector<at::Tensor> module_buffers() { return model_->buffers(); }
+  std::vector<at::Tensor> replicated_state() {
+    std::vector<at::Tensor> state = model_->parameters();
+    for (const auto& b : model_->buffers()) state.push_back(b);
+    return state;
+  }
 
   bool train_step(std::string& why) {
     model_->train();
-    const data::image_batch batch = this->loader_.next(this->data_gen_);
+    this->synchronize_buffers();
+    const data::image_batch batch = this->loader_.next(this->shuffle_gen_);
     const at::Tensor x_pos = data::to_model_input(batch.images, this->o_.input(), this->data_gen_).to(this->device_);
     auto energy = [&](const at::Tensor& x) { return model_->energy(x); };
     const langevin_result chains = persistent_langevin(buffer_, energy, x_pos.size(0), this->o_.sgld(), this->sample_gen_);
@@ -60,6 +69,7 @@ class ebm_trainer : public basic_trainer<ebm_trainer<Model>, ebm_trainer_options
     if (!this->loss_is_sane(loss, why)) return false;
     optimizer_.zero_grad();
     cd.loss.backward();
+    this->average_gradients();
     optimizer_.step();
     this->last_data_ = x_pos.detach();
     last_step_ = {loss, cd, chains.diagnostics};
