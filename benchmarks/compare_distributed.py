@@ -3,12 +3,13 @@
 
 Runs build/examples/train_cebm on Fashion-MNIST with the same global batch, SGLD steps and
 iterations (1) as one process with T threads and (2) as P processes with T/P threads each on
-loopback (--distributed), and prints iterations per second from metrics.jsonl (elapsed_s between
+loopback (--distributed) (`--single-threads` gives the one process other threads, e.g. 1 to
+measure scaling), and prints iterations per second from metrics.jsonl (elapsed_s between
 the first and the last logged row, so start-up and the end-of-run long chains are excluded) and
 the ratio. Usage:
 
     python3 benchmarks/compare_distributed.py [--processes 2] [--threads 2] [--iterations 40]
-        [--batch 64] [--sgld-steps 20] [--repeats 2]
+        [--batch 64] [--sgld-steps 20] [--repeats 2] [--single-threads N]
 """
 import argparse
 import json
@@ -59,18 +60,19 @@ def main():
     p.add_argument("--batch", type=int, default=64, help="global batch")
     p.add_argument("--sgld-steps", type=int, default=20)
     p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--single-threads", type=int, default=0, help="threads of the one process (default --threads)")
     args = p.parse_args()
     if args.threads % args.processes:
         sys.exit("--threads must be a multiple of --processes")
     tmp = tempfile.mkdtemp(prefix="cebm_dp_")
     single, multi = [], []
     for _ in range(args.repeats):  # interleaved, so drift in the machine's speed hits both
-        single.append(train(args, 1, args.threads, os.path.join(tmp, "single")))
+        single.append(train(args, 1, args.single_threads or args.threads, os.path.join(tmp, "single")))
         multi.append(train(args, args.processes, args.threads // args.processes, os.path.join(tmp, "multi")))
     shutil.rmtree(tmp, ignore_errors=True)
     ratios = [m / s for s, m in zip(single, multi)]
     print(json.dumps({"global_batch": args.batch, "sgld_steps": args.sgld_steps, "iterations": args.iterations,
-                      "single": {"processes": 1, "threads": args.threads, "it_per_s": single},
+                      "single": {"processes": 1, "threads": args.single_threads or args.threads, "it_per_s": single},
                       "multi": {"processes": args.processes, "threads_each": args.threads // args.processes,
                                 "it_per_s": multi},
                       "throughput_ratio_multi_over_single": {"min": min(ratios), "median": statistics.median(ratios),
