@@ -144,7 +144,8 @@ class basic_trainer {
     static_assert(detail::has_trainer_hooks<Derived>::value,
                   "cebm::train::basic_trainer<Derived, Options>: Derived lacks one of model_kind(), train_step(why), "
                   "step_values(), scale_learning_rates(f), save_state(a), load_state(a), representation(x), "
-                  "sampling_energy(x) as public members (see cebm/torch/train/basic_trainer.hpp)");
+                  "sampling_energy(x), trained_parameters(), replicated_state(), module_buffers() as public members "
+                  "(see cebm/torch/train/basic_trainer.hpp)");
     const bool main = is_main_rank();
     std::optional<metrics_log> log;
     if (main) {
