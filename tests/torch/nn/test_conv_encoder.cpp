@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "cebm/torch.hpp"
+#include "cebm/torch/nn/detail/conv_swish_stack.hpp"
 
 namespace {
 std::int64_t count_parameters(torch::nn::Module& m) {
@@ -146,7 +147,7 @@ TEST_CASE("conv2d: the col2im input gradient equals libtorch's, with weight and 
 TEST_CASE("conv trunk: the oneDNN stack equals conv2d + silu in value and in every gradient", "[nn][conv][onednn]") {
   // The trunk against the stack written out with libtorch's operations: Table 5(a), a 3-channel
   // 32x32 trunk with narrow layers, and batch sizes that come and go (plans are cached per batch);
-  // 41 Fashion-MNIST images run in several cache-sized chunks.
+  // 41 Fashion-MNIST images run in several cache-sized chunks (detail/conv_swish_stack.hpp).
   struct setting {
     cebm::nn::conv_encoder_options options;
     std::int64_t batch;

@@ -11,15 +11,14 @@
 ///
 /// `forward` saves the pre-activations; `input_gradient` returns ∂L/∂x from ∂L/∂(output) and
 /// them, with the weights held fixed: what Langevin sampling needs. Gradients with respect to the
-/// weights are not computed here (see `conv_swish_stack` in conv_encoder.hpp, which recomputes the
-/// stack with ATen operations when they are asked for).
+/// weights are not computed here (see `conv_swish_stack` in conv_swish_stack.hpp, which uses ATen
+/// operations when they are asked for).
 ///
 /// Compiled when `CEBM_WITH_ONEDNN` is 1: CMake sets it when it finds oneDNN's headers and library
 /// (Debian: libdnnl-dev, the oneDNN that Debian's libtorch links to). Float32 CPU tensors only.
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <tuple>
