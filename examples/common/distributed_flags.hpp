@@ -47,6 +47,8 @@ struct distributed_flags {
     o.store_file(store_file).backend(backend).timeout_s(timeout_s);
     if (!std::getenv("WORLD_SIZE") && world_size == 0)
       throw std::invalid_argument("--distributed: no world size (set WORLD_SIZE or --world-size)");
+    if (!std::getenv("RANK") && rank < 0)  // every process defaulting to rank 0 would collide
+      throw std::invalid_argument("--distributed: no rank (set RANK or --rank)");
     std::fprintf(stderr, "rank %d of %d: joining at %s\n", o.rank(), o.world_size(),
                  store_file.empty() ? (o.master_addr() + ":" + std::to_string(o.master_port())).c_str() : store_file.c_str());
     return std::make_shared<cebm::train::process_group>(o);

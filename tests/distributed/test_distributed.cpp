@@ -1,5 +1,6 @@
 // Data-parallel training (cebm/torch/train/distributed.hpp) with real processes on loopback: the
 // worker program (worker.cpp) runs as separate ranks, started here with posix_spawn.
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>

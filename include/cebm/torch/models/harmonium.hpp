@@ -86,20 +86,10 @@ class HarmoniumImpl : public torch::nn::Cloneable<HarmoniumImpl<Fx, Fz>> {
   }
 
   /// E(x) = −log Σ_z exp(−E(x, z)) up to a constant, [B].
-  at::Tensor energy(const at::Tensor& x) {
-    const at::Tensor v = flat(x);
-    const visible_pack tx = Fx::sufficient_stats(v);
-    at::Tensor data_term = detail::sum_log_base_measure<Fx>(v);
-    for (std::size_t s = 0; s < Fx::num_stats; ++s) data_term = data_term + (tx[s] * theta_x[s]).sum(-1);
-    return marginal_energy<Fz>(theta_z, statistics(x)) - data_term;
-  }
+  at::Tensor energy(const at::Tensor& x) { return marginal_energy<Fz>(theta_z, statistics(x)) - visible_term(x); }
   /// E(x, z), [B] (the same constant as `energy`: E(x, z) = E(x) − log p(z | x)).
   at::Tensor joint_energy(const at::Tensor& x, const at::Tensor& z) {
-    const at::Tensor v = flat(x);
-    const visible_pack tx = Fx::sufficient_stats(v);
-    at::Tensor data_term = detail::sum_log_base_measure<Fx>(v);
-    for (std::size_t s = 0; s < Fx::num_stats; ++s) data_term = data_term + (tx[s] * theta_x[s]).sum(-1);
-    return cebm::joint_energy<Fz>(theta_z, statistics(x), z) - data_term;
+    return cebm::joint_energy<Fz>(theta_z, statistics(x), z) - visible_term(x);
   }
   /// The posterior mean E[t_z(z)₁ | x]: the representation, [B, K].
   at::Tensor representation(const at::Tensor& x) { return Fz::mean_params(posterior(x))[0]; }
@@ -126,6 +116,14 @@ class HarmoniumImpl : public torch::nn::Cloneable<HarmoniumImpl<Fx, Fz>> {
   hidden_pack theta_z;
 
  private:
+  /// ⟨θ_x, t_x(x)⟩ + log h_x(x), [B]: the part of the energy that involves x alone.
+  at::Tensor visible_term(const at::Tensor& x) const {
+    const at::Tensor v = flat(x);
+    const visible_pack tx = Fx::sufficient_stats(v);
+    at::Tensor term = detail::sum_log_base_measure<Fx>(v);
+    for (std::size_t s = 0; s < Fx::num_stats; ++s) term = term + (tx[s] * theta_x[s]).sum(-1);
+    return term;
+  }
   at::Tensor flat(const at::Tensor& x) const {
     if (x.dim() < 2 || x[0].numel() != o_.visible())
       throw std::invalid_argument("cebm::models::Harmonium: expected inputs [B, ...] with " + std::to_string(o_.visible()) +
