@@ -26,6 +26,7 @@
 #include <cebm/torch/train/ebm_trainer.hpp>
 
 #include "common/distributed_flags.hpp"
+#include "common/nearest_neighbor_summary.hpp"
 
 namespace {
 
@@ -39,21 +40,6 @@ struct settings {
   bool resume = false;
   cebm_examples::distributed_flags dist;
 };
-
-// 1-NN accuracy of the representation on the test set, references from the training set.
-template <class Trainer>
-nlohmann::json evaluate(Trainer& trainer, const cebm::data::image_dataset& train, const cebm::data::image_dataset& all_test,
-                        std::int64_t images) {
-  const std::int64_t n_ref = std::min(images, train.size());
-  const auto ref = train.subset(torch::arange(n_ref));
-  const auto test = all_test.subset(torch::arange(std::min(images, all_test.size())));
-  const auto fr = trainer.features(ref.images), ft = trainer.features(test.images);
-  const auto nn = cebm::eval::nearest_neighbor(fr, ref.labels, ft, test.labels, 10);
-  const auto pixels = cebm::eval::nearest_neighbor(ref.images.flatten(1).to(torch::kFloat) / 255, ref.labels,
-                                                   test.images.flatten(1).to(torch::kFloat) / 255, test.labels, 10);
-  return {{"test_images", test.size()}, {"reference_images", n_ref}, {"nn1_representation", nn.accuracy},
-          {"nn1_pixels", pixels.accuracy}};
-}
 
 template <class Model>
 int train_and_report(Model model, const settings& s, cebm::train::ebm_trainer_options opts, const nlohmann::json& config,
@@ -75,7 +61,7 @@ int train_and_report(Model model, const settings& s, cebm::train::ebm_trainer_op
   nlohmann::json report = {{"model", s.model},           {"preset", s.preset},
                            {"iterations", trainer.iteration()}, {"train_seconds", seconds},
                            {"final", trainer.last_metrics()},   {"best_probe_1nn", trainer.best_probe()},
-                           {"evaluation", evaluate(trainer, used, test, s.eval_images)}};
+                           {"evaluation", cebm_examples::nearest_neighbor_summary(trainer, used, test, s.eval_images)}};
   const std::filesystem::path dir(opts.out_dir());
   std::ofstream(dir / "summary.json") << report.dump(2) << '\n';
   std::ofstream md(dir / "summary.md");

@@ -25,6 +25,7 @@
 #include <cebm/torch/train/clel_trainer.hpp>
 
 #include "common/distributed_flags.hpp"
+#include "common/nearest_neighbor_summary.hpp"
 
 namespace {
 
@@ -42,20 +43,6 @@ struct settings {
 cebm::data::image_dataset load(const settings& s, const std::string& split) {
   if (s.dataset == "cifar10") return cebm::data::load_cifar10(s.data, split);
   return cebm::data::load_fashion_mnist(s.data.empty() ? cebm::data::default_fashion_mnist_dir() : s.data, split);
-}
-
-// 1-NN accuracy of the EMA encoder's h(x) on test images, references from the training set.
-nlohmann::json evaluate(cebm::train::clel_trainer& trainer, const cebm::data::image_dataset& train,
-                        const cebm::data::image_dataset& all_test, std::int64_t images) {
-  const std::int64_t n_ref = std::min(images, train.size());
-  const auto ref = train.subset(torch::arange(n_ref));
-  const auto test = all_test.subset(torch::arange(std::min(images, all_test.size())));
-  const auto fr = trainer.features(ref.images), ft = trainer.features(test.images);
-  const auto nn = cebm::eval::nearest_neighbor(fr, ref.labels, ft, test.labels, 10);
-  const auto pixels = cebm::eval::nearest_neighbor(ref.images.flatten(1).to(torch::kFloat) / 255, ref.labels,
-                                                   test.images.flatten(1).to(torch::kFloat) / 255, test.labels, 10);
-  return {{"test_images", test.size()}, {"reference_images", n_ref}, {"nn1_encoder", nn.accuracy},
-          {"nn1_pixels", pixels.accuracy}};
 }
 
 }  // namespace
@@ -161,7 +148,7 @@ int main(int argc, char** argv) {
                              {"train_seconds", seconds},
                              {"final", trainer.last_metrics()},
                              {"best_probe_1nn", trainer.best_probe()},
-                             {"evaluation", evaluate(trainer, used, test, s.eval_images)}};
+                             {"evaluation", cebm_examples::nearest_neighbor_summary(trainer, used, test, s.eval_images, "nn1_encoder")}};
     report["evaluation_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
     const std::filesystem::path dir(opts.out_dir());
     std::ofstream(dir / "summary.json") << report.dump(2) << '\n';

@@ -32,11 +32,10 @@
 /// 0's replay buffer on every rank and reseeds rank r > 0 from the seed, r and the iteration, so
 /// exact resume holds for one process only.
 ///
-/// `Options` must provide (as `ebm_trainer_options` and `clel_trainer_options` do): iterations,
-/// batch_size, input (data::image_transform_options), sgld (langevin_options), out_dir,
-/// log_every, checkpoint_every, keep_every, sample_every, probe_every, probe_reference,
-/// probe_query, long_run_steps, long_run_chains, divergence_threshold, on_divergence,
-/// max_rollbacks, rollback_lr_scale.
+/// `Options` must provide (as `ebm_trainer_options`, `clel_trainer_options`, `vae_trainer_options`
+/// and `bigan_trainer_options` do): iterations, batch_size, input (data::image_transform_options),
+/// out_dir, log_every, checkpoint_every, keep_every, sample_every, probe_every, probe_reference,
+/// probe_query, divergence_threshold, on_divergence, max_rollbacks, rollback_lr_scale.
 ///
 /// `Derived` must provide, publicly (checked when `run()` is instantiated):
 ///   static const char* model_kind();                     stored as `model_kind`, checked on load
@@ -46,13 +45,17 @@
 ///   void scale_learning_rates(double factor);            after a rollback
 ///   void save_state(torch::serialize::OutputArchive&);   model, optimisers, buffer, ...
 ///   void load_state(torch::serialize::InputArchive&);
-///   replay_buffer& buffer();
 ///   at::Tensor representation(const at::Tensor& x);      evaluation features, x on the device
-///   at::Tensor sampling_energy(const at::Tensor& x);     the energy of the long-run chains
 ///   std::vector<at::Tensor> trained_parameters();        what the optimisers step (gradients averaged)
 ///   std::vector<at::Tensor> replicated_state();          every parameter and buffer ranks must share
 ///   std::vector<at::Tensor> module_buffers();            buffers the forward changes (batch norm, ...)
 /// and set `last_data_` to the iteration's data batch (model scale) for `samples/data.png`.
+/// A trainer of an energy model sampled by Langevin chains also provides
+///   replay_buffer& buffer();                             its grid `samples/buffer.png`, per-rank reset
+///   at::Tensor sampling_energy(const at::Tensor& x);     the energy of the long-run chains
+/// and then its Options need sgld, long_run_steps and long_run_chains; a trainer of a model with an
+/// ancestral sampler (VAE, GAN) provides instead
+///   at::Tensor sample_images(std::int64_t n, at::Generator& gen);   model-scale samples, `samples/samples.png`
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -98,9 +101,21 @@ struct has_trainer_hooks<
                    decltype(std::declval<T&>().save_state(std::declval<torch::serialize::OutputArchive&>())),
                    decltype(std::declval<T&>().load_state(std::declval<torch::serialize::InputArchive&>())),
                    decltype(std::declval<T&>().representation(std::declval<const at::Tensor&>())),
-                   decltype(std::declval<T&>().sampling_energy(std::declval<const at::Tensor&>())),
                    decltype(std::declval<T&>().trained_parameters()), decltype(std::declval<T&>().replicated_state()),
                    decltype(std::declval<T&>().module_buffers())>> : std::true_type {};
+/// A Langevin-sampled energy model: a replay buffer and the energy of the long-run chains.
+template <class T, class = void>
+struct has_replay_buffer : std::false_type {};
+template <class T>
+struct has_replay_buffer<T, std::void_t<decltype(std::declval<T&>().buffer()),
+                                        decltype(std::declval<T&>().sampling_energy(std::declval<const at::Tensor&>()))>>
+    : std::true_type {};
+template <class T, class = void>
+struct has_sample_images : std::false_type {};
+template <class T>
+struct has_sample_images<T, std::void_t<decltype(std::declval<T&>().sample_images(std::int64_t{1},
+                                                                                  std::declval<at::Generator&>()))>>
+    : std::true_type {};
 }  // namespace detail
 
 template <class Derived, class Options>
@@ -129,7 +144,7 @@ class basic_trainer {
     if (rank > 0) {
       data_gen_.set_current_seed(rank_seed(0));
       sample_gen_.set_current_seed(rank_seed(1));
-      self().buffer().reset(sample_gen_);
+      if constexpr (detail::has_replay_buffer<Derived>::value) self().buffer().reset(sample_gen_);
     }
     group_->broadcast(self().replicated_state());
     reducer_ = std::make_unique<gradient_reducer>(group_, self().trained_parameters());
@@ -144,7 +159,11 @@ class basic_trainer {
     static_assert(detail::has_trainer_hooks<Derived>::value,
                   "cebm::train::basic_trainer<Derived, Options>: Derived lacks one of model_kind(), train_step(why), "
                   "step_values(), scale_learning_rates(f), save_state(a), load_state(a), representation(x), "
-                  "sampling_energy(x), trained_parameters(), replicated_state(), module_buffers() as public members "
+                  "trained_parameters(), replicated_state(), module_buffers() as public members "
+                  "(see cebm/torch/train/basic_trainer.hpp)");
+    static_assert(detail::has_replay_buffer<Derived>::value || detail::has_sample_images<Derived>::value,
+                  "cebm::train::basic_trainer<Derived, Options>: Derived needs either buffer() and sampling_energy(x) "
+                  "(a Langevin-sampled energy model) or sample_images(n, gen) (an ancestral sampler) as public members "
                   "(see cebm/torch/train/basic_trainer.hpp)");
     const bool main = is_main_rank();
     std::optional<metrics_log> log;
@@ -191,7 +210,8 @@ class basic_trainer {
         if (iteration_ % o_.keep_every() == 0) save(checkpoint_path("iter_" + std::to_string(iteration_)));
       }
     }
-    if (iteration_ == o_.iterations() && main) write_long_run();
+    if constexpr (detail::has_replay_buffer<Derived>::value)
+      if (iteration_ == o_.iterations() && main) write_long_run();
   }
 
   /// One training iteration outside run(): no logging, samples, probes, checkpoints or divergence
@@ -424,9 +444,16 @@ class basic_trainer {
     const auto scale = o_.input().scale();
     if (last_data_.defined())
       dir_.write_grid("data", data::to_pixels(last_data_.narrow(0, 0, std::min<std::int64_t>(64, last_data_.size(0))).cpu(), scale));
-    replay_buffer& buffer = self().buffer();
-    const std::int64_t n = std::min<std::int64_t>(64, buffer.capacity());
-    dir_.write_grid("buffer", data::to_pixels(buffer.contents().narrow(0, 0, n).cpu(), scale));
+    if constexpr (detail::has_replay_buffer<Derived>::value) {
+      replay_buffer& buffer = self().buffer();
+      const std::int64_t n = std::min<std::int64_t>(64, buffer.capacity());
+      dir_.write_grid("buffer", data::to_pixels(buffer.contents().narrow(0, 0, n).cpu(), scale));
+    } else {
+      // Fixed draws (seed + 3), so successive grids show the same latents as training goes on.
+      auto gen = make_device_generator(device_, seed_ + 3);
+      c10::NoGradGuard no_grad;
+      dir_.write_grid("samples", data::to_pixels(self().sample_images(64, gen).cpu(), scale));
+    }
   }
 
   void write_long_run() {

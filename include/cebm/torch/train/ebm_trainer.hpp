@@ -23,6 +23,7 @@
 #include "cebm/torch/data/batch_loader.hpp"
 #include "cebm/torch/train/basic_trainer.hpp"
 #include "cebm/torch/train/contrastive_divergence.hpp"
+#include "cebm/torch/train/detail/adam_learning_rate.hpp"
 #include "cebm/torch/train/ebm_trainer_options.hpp"
 
 namespace cebm::train {
@@ -95,12 +96,7 @@ class ebm_trainer : public basic_trainer<ebm_trainer<Model>, ebm_trainer_options
     return buf;
   }
 
-  void scale_learning_rates(double factor) {
-    for (auto& group : optimizer_.param_groups()) {
-      auto& opts = static_cast<torch::optim::AdamOptions&>(group.options());
-      opts.lr(opts.lr() * factor);
-    }
-  }
+  void scale_learning_rates(double factor) { detail::scale_adam_learning_rate(optimizer_, factor); }
 
   void save_state(torch::serialize::OutputArchive& a) {
     torch::serialize::OutputArchive m, opt, buf;
@@ -124,9 +120,7 @@ class ebm_trainer : public basic_trainer<ebm_trainer<Model>, ebm_trainer_options
   }
 
  private:
-  double current_lr() const {
-    return static_cast<const torch::optim::AdamOptions&>(optimizer_.param_groups()[0].options()).lr();
-  }
+  double current_lr() const { return detail::adam_learning_rate(optimizer_); }
 
   /// One iteration's values, kept as 0-dim tensors until a row needs them.
   struct step_result {

@@ -1,0 +1,182 @@
+#pragma once
+/// @file
+/// `bigan_trainer`: adversarial training of a BIGAN (models/bigan.hpp) as the published runs
+/// (reference notes §4). Per iteration, with x a data batch in [−1, 1], z̃ ~ N(0, I), ẑ = E(x)
+/// (reparameterised), x̃ = G(z̃), n, n' ~ N(0, σ_t² I) instance noise, BCE on D's logits:
+///
+///   D step   L_D  = BCE(D(x + n, ẑ), 1) + BCE(D(x̃ + n', z̃), 0)        gradient for D only
+///   GE step  L_GE = BCE(D(x + n, ẑ), 0) + BCE(D(x̃ + n', z̃), 1)        swapped labels, for G and E only
+///
+/// Both losses come from the same two discriminator passes and both players step together
+/// (simultaneous updates): backward with explicit inputs routes each loss to its own parameters.
+/// σ_t = instance_noise·(T − epoch)/T over the run's T epochs. Both steps use Adam with the same
+/// options; the generator and encoder share one optimiser. Batch norm runs in training mode for
+/// both steps; the probe and `representation` use the encoder in eval mode. The run directory,
+/// checkpoints (`model`, `optimizer_d`, `optimizer_ge`), resume, data-parallel training and the
+/// divergence guard (on L_D + L_GE) are basic_trainer's.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <torch/nn/functional/loss.h>
+#include <torch/optim/adam.h>
+#include <torch/serialize/archive.h>
+
+#include "cebm/torch/models/bigan.hpp"
+#include "cebm/torch/train/basic_trainer.hpp"
+#include "cebm/torch/train/bigan_trainer_options.hpp"
+#include "cebm/torch/train/detail/adam_learning_rate.hpp"
+
+namespace cebm::train {
+
+class bigan_trainer : public basic_trainer<bigan_trainer, bigan_trainer_options> {
+  using base = basic_trainer<bigan_trainer, bigan_trainer_options>;
+
+ public:
+  bigan_trainer(models::Bigan model, data::image_dataset train, bigan_trainer_options o, std::uint64_t seed,
+                at::Device device = at::kCPU, std::string config_json = "")
+      : base(train, std::move(o), seed, device, std::move(config_json)), model_(std::move(model)),
+        optimizer_d_(model_->discriminator()->parameters(), adam()), optimizer_ge_(generator_encoder_parameters(), adam()),
+        train_size_(train.size()) {
+    base::sample_shape(train, o_.input());  // validates the dataset
+    model_->to(device_);
+  }
+
+  models::Bigan& model() { return model_; }
+
+  /// σ_t of the instance noise at the current iteration.
+  double instance_noise_std() const {
+    const double per_epoch = static_cast<double>(train_size_) / static_cast<double>(global_batch());
+    const double epochs = std::max(1.0, std::ceil(static_cast<double>(o_.iterations()) / per_epoch));
+    const double epoch = std::floor(static_cast<double>(iteration_) / per_epoch);
+    return o_.instance_noise() * std::max(0.0, epochs - epoch) / epochs;
+  }
+
+  // --- the basic_trainer hooks ----------------------------------------------------------------
+  static const char* model_kind() { return models::BiganImpl::kind; }
+  at::Tensor representation(const at::Tensor& x) {
+    model_->encoder()->eval();
+    at::Tensor r = model_->representation(x);
+    model_->encoder()->train();
+    return r;
+  }
+  at::Tensor sample_images(std::int64_t n, at::Generator& gen) {
+    model_->generator()->eval();
+    at::Tensor s = model_->sample(n, gen);
+    model_->generator()->train();
+    return s;
+  }
+  std::vector<at::Tensor> trained_parameters() { return model_->parameters(); }
+  std::vector<at::Tensor> module_buffers() { return model_->buffers(); }
+  std::vector<at::Tensor> replicated_state() {
+    std::vector<at::Tensor> state = model_->parameters();
+    for (const auto& b : model_->buffers()) state.push_back(b);
+    return state;
+  }
+
+  bool train_step(std::string& why) {
+    model_->train();
+    synchronize_buffers();
+    const data::image_batch batch = loader_.next(shuffle_gen_);
+    const at::Tensor x = data::to_model_input(batch.images, o_.input(), data_gen_).to(device_);
+    const double sigma = instance_noise_std();
+    auto noisy = [&](const at::Tensor& v) {
+      return sigma > 0 ? v + sigma * at::normal(0.0, 1.0, v.sizes(), sample_gen_, v.options()) : v;
+    };
+    const at::Tensor z_prior = at::normal(0.0, 1.0, {x.size(0), model_->latent_dim()}, sample_gen_, x.options());
+    const at::Tensor z_data = model_->encode(x, sample_gen_);
+    const at::Tensor d_real = model_->discriminate(noisy(x), z_data);
+    const at::Tensor d_fake = model_->discriminate(noisy(model_->generate(z_prior)), z_prior);
+    const at::Tensor loss_d = bce(d_real, 1.0) + bce(d_fake, 0.0);
+    const at::Tensor loss_ge = bce(d_real, 0.0) + bce(d_fake, 1.0);  // swapped labels
+    const double value_d = loss_d.item<double>(), value_ge = loss_ge.item<double>();
+    if (!loss_is_sane(value_d + value_ge, why)) return false;
+
+    optimizer_d_.zero_grad();
+    optimizer_ge_.zero_grad();
+    // Each loss's gradient only for its own players: L_D for D, L_GE for G and E.
+    const auto d_params = model_->discriminator()->parameters();
+    const auto ge_params = generator_encoder_parameters();
+    torch::autograd::backward({loss_d}, {}, /*keep_graph=*/true, /*create_graph=*/false, d_params);
+    torch::autograd::backward({loss_ge}, {}, /*keep_graph=*/false, /*create_graph=*/false, ge_params);
+    average_gradients();
+    optimizer_d_.step();
+    optimizer_ge_.step();
+    last_data_ = x.detach();
+    last_ = {value_d, value_ge, at::sigmoid(d_real.detach()).mean(), at::sigmoid(d_fake.detach()).mean(), sigma};
+    return true;
+  }
+
+  std::map<std::string, double> step_values() const {
+    return {{"loss", last_.loss_d + last_.loss_ge},
+            {"loss_d", last_.loss_d},
+            {"loss_ge", last_.loss_ge},
+            {"d_real", last_.d_real.item<double>()},
+            {"d_fake", last_.d_fake.item<double>()},
+            {"instance_noise", last_.noise},
+            {"lr", detail::adam_learning_rate(optimizer_d_)}};
+  }
+
+  std::string progress_text(const std::map<std::string, double>& r) const {
+    char buf[140];
+    std::snprintf(buf, sizeof buf, "L_D %.4g  L_GE %.4g  D(data) %.3f  D(gen) %.3f", r.at("loss_d"), r.at("loss_ge"),
+                  r.at("d_real"), r.at("d_fake"));
+    return buf;
+  }
+
+  void scale_learning_rates(double factor) {
+    detail::scale_adam_learning_rate(optimizer_d_, factor);
+    detail::scale_adam_learning_rate(optimizer_ge_, factor);
+  }
+
+  void save_state(torch::serialize::OutputArchive& a) {
+    torch::serialize::OutputArchive m, od, oge;
+    model_->save(m);
+    optimizer_d_.save(od);
+    optimizer_ge_.save(oge);
+    a.write("model", m);
+    a.write("optimizer_d", od);
+    a.write("optimizer_ge", oge);
+  }
+
+  void load_state(torch::serialize::InputArchive& a) {
+    torch::serialize::InputArchive m, od, oge;
+    a.read("model", m);
+    a.read("optimizer_d", od);
+    a.read("optimizer_ge", oge);
+    model_->load(m);
+    model_->to(device_);
+    optimizer_d_.load(od);
+    optimizer_ge_.load(oge);
+  }
+
+ private:
+  torch::optim::AdamOptions adam() const {
+    return torch::optim::AdamOptions(o_.lr()).betas(std::make_tuple(o_.beta1(), o_.beta2()));
+  }
+  std::vector<at::Tensor> generator_encoder_parameters() {
+    std::vector<at::Tensor> p = model_->generator()->parameters();
+    for (const auto& e : model_->encoder()->parameters()) p.push_back(e);
+    return p;
+  }
+  std::int64_t global_batch() const { return o_.batch_size() * (group_ ? group_->world_size() : 1); }
+  static at::Tensor bce(const at::Tensor& logits, double label) {
+    return torch::nn::functional::binary_cross_entropy_with_logits(logits, at::full_like(logits, label));
+  }
+
+  struct step_result {
+    double loss_d = 0, loss_ge = 0;
+    at::Tensor d_real = at::zeros({}), d_fake = at::zeros({});
+    double noise = 0;
+  };
+
+  models::Bigan model_;
+  torch::optim::Adam optimizer_d_, optimizer_ge_;
+  std::int64_t train_size_;
+  step_result last_;
+};
+
+}  // namespace cebm::train
