@@ -27,9 +27,13 @@
 #include <cebm/torch/models/gmm_cebm.hpp>
 #include <cebm/torch/models/igebm.hpp>
 #include <cebm/torch/train/checkpoint.hpp>
+#include <cebm/torch/models/bigan.hpp>
 #include <cebm/torch/models/clel.hpp>
+#include <cebm/torch/models/vae.hpp>
+#include <cebm/torch/train/bigan_trainer_options.hpp>
 #include <cebm/torch/train/clel_trainer_options.hpp>
 #include <cebm/torch/train/ebm_trainer_options.hpp>
+#include <cebm/torch/train/vae_trainer_options.hpp>
 
 namespace {
 
@@ -40,7 +44,7 @@ struct settings {
   std::string fd = "classifier", device = "cpu";
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::int64_t train_images = 0, test_images = 0, ood_images = 0, draws = 10, long_run_steps = 500, long_run_chains = 64;
-  std::int64_t fd_epochs = 1, conditional_chains = 8, conditional_steps = 100;
+  std::int64_t fd_epochs = 1, conditional_chains = 8, conditional_steps = 100, is_samples = 1000;
   double ood_noise = 0.01, beta_test = 0, conditional_beta = 1.0;
   bool without_replacement = false, no_pixels = false, no_pixel_full = false, conditional_from_init = false;
   std::uint64_t seed = 0;
@@ -160,10 +164,14 @@ struct conventions {
   cebm::replay_buffer_options buffer;
   cebm::langevin_options sgld;
   std::string weights = "model";  ///< the checkpoint entry evaluated ("ema" for CLEL's averaged networks)
+  bool langevin = true;           ///< sampled by Langevin chains from a replay buffer (else ancestrally)
 };
 
 conventions conventions_of(const std::string& kind, const nlohmann::json& config) {
   const std::string preset = config.value("preset", std::string("paper"));
+  if (kind == "vae" || kind == "gmm_vae")
+    return {cebm::train::vae_trainer_options::preset(preset, kind).input(), {}, {}, "model", false};
+  if (kind == "bigan") return {cebm::train::bigan_trainer_options::preset(preset).input(), {}, {}, "model", false};
   if (kind == "clel") {
     const auto o = cebm::train::clel_trainer_options::preset(preset);
     return {o.input(), o.buffer(), o.sgld(), "ema"};
@@ -192,23 +200,24 @@ int evaluate(Model model, torch::serialize::InputArchive& ckpt, const source& sr
   }
   model->to(device);
   const conventions preset = conventions_of(kind, src.config);
-  const stored_buffer buffer = read_buffer(ckpt, preset.buffer, src.checkpoint);
-
   auto gen = at::detail::createCPUGenerator(s.seed + 17);
   const cebm::eval::evaluation_data d = load_data(s, src.config, gen);
-  const auto& shape = buffer.buffer->sample_shape();
-  if (d.test.channels() != shape[0] || d.test.height() != shape[1] || d.test.width() != shape[2])
-    throw std::invalid_argument(src.checkpoint + ": the model takes images of " + std::to_string(shape[0]) + "x" +
-                                std::to_string(shape[1]) + "x" + std::to_string(shape[2]) + ", the " + d.dataset + " data has " +
-                                std::to_string(d.test.channels()) + "x" + std::to_string(d.test.height()) + "x" +
-                                std::to_string(d.test.width()));
 
   cebm::eval::evaluation_context ctx;
   ctx.model = kind;
   ctx.input = preset.input;
   ctx.device = device;
-  ctx.buffer = buffer.contents;
-  ctx.fresh_chains = [b = buffer.buffer](std::int64_t n, at::Generator& g) { return b->fresh(n, g); };
+  if (preset.langevin) {  // models sampled ancestrally have no buffer; their encoder names a wrong geometry
+    const stored_buffer buffer = read_buffer(ckpt, preset.buffer, src.checkpoint);
+    const auto& shape = buffer.buffer->sample_shape();
+    if (d.test.channels() != shape[0] || d.test.height() != shape[1] || d.test.width() != shape[2])
+      throw std::invalid_argument(src.checkpoint + ": the model takes images of " + std::to_string(shape[0]) + "x" +
+                                  std::to_string(shape[1]) + "x" + std::to_string(shape[2]) + ", the " + d.dataset +
+                                  " data has " + std::to_string(d.test.channels()) + "x" + std::to_string(d.test.height()) +
+                                  "x" + std::to_string(d.test.width()));
+    ctx.buffer = buffer.contents;
+    ctx.fresh_chains = [b = buffer.buffer](std::int64_t n, at::Generator& g) { return b->fresh(n, g); };
+  }
   ctx.frechet_extractor = frechet_extractor(s, d, src.out, ctx.input);
   if (auto c = std::dynamic_pointer_cast<cebm::eval::classifier_extractor>(ctx.frechet_extractor))
     ctx.classify = [c](const at::Tensor& x) { return c->predict(x); };
@@ -242,7 +251,8 @@ int evaluate(Model model, torch::serialize::InputArchive& ckpt, const source& sr
 
 int main(int argc, char** argv) {
   settings s;
-  CLI::App app{"Evaluate a CEBM, GMM-CEBM, IGEBM or CLEL checkpoint: few-label, 1-NN, OOD, KL/MI, samples, Fréchet distance"};
+  CLI::App app{"Evaluate a CEBM, GMM-CEBM, IGEBM, CLEL, VAE, GMM-VAE or BIGAN checkpoint: few-label, 1-NN, OOD, KL/MI, "
+               "samples, Fréchet distance"};
   auto* run = app.add_option("--run", s.run, "run directory of a trainer (reads checkpoints/<which>.pt)");
   auto* ckpt = app.add_option("--checkpoint", s.checkpoint, "a checkpoint file")->check(CLI::ExistingFile);
   run->excludes(ckpt);
@@ -272,6 +282,8 @@ int main(int argc, char** argv) {
   app.add_option("--conditional-beta", s.conditional_beta, "CLEL: beta of the condition in E(x | z)")->check(CLI::NonNegativeNumber);
   app.add_flag("--conditional-from-init", s.conditional_from_init,
                "CLEL: start conditional chains from the sampler's initialisation, not from replay-buffer samples");
+  app.add_option("--is-samples", s.is_samples, "VAE, GMM-VAE: importance samples per image of log p(x) (published: 1000)")
+      ->check(CLI::PositiveNumber);
   app.add_option("--seed", s.seed, "random seed");
   app.add_option("--device", s.device, "cpu, cuda or cuda:N");
   app.add_option("--threads", s.threads, "CPU threads for libtorch")->check(CLI::PositiveNumber);
@@ -302,6 +314,15 @@ int main(int argc, char** argv) {
     if (k == "cebm") return evaluate(cebm::models::Cebm(), archive, src, s, device);
     if (k == "gmm_cebm") return evaluate(cebm::models::GmmCebm(), archive, src, s, device);
     if (k == "igebm") return evaluate(cebm::models::Igebm(), archive, src, s, device);
+    // The baselines' sizes from the run's config.
+    const std::int64_t latent = src.config.value("latent_dim", std::int64_t{128});
+    const auto vae = cebm::models::vae_options::mnist(latent)
+                         .components(src.config.value("components", std::int64_t{50}))
+                         .importance(cebm::variational::importance_options{}.samples(s.is_samples))
+                         .seed(s.seed);
+    if (k == "vae") return evaluate(cebm::models::Vae(vae), archive, src, s, device);
+    if (k == "gmm_vae") return evaluate(cebm::models::GmmVae(vae), archive, src, s, device);
+    if (k == "bigan") return evaluate(cebm::models::Bigan(cebm::models::bigan_options::mnist(latent)), archive, src, s, device);
     if (k == "clel") {
       // The architecture from the run's config and the stored buffer's geometry.
       const auto shape = stored_sample_shape(archive, src.checkpoint);

@@ -12,7 +12,9 @@
 ///               s(x) with a test-time β) also get −s(x) on clean inputs ("model_score")
 ///   aggregate_posterior  KL(q̂ ‖ bias) and I(x; z) (models with a conjugate bias)
 ///   samples     long-run chains from the initialisation (`samples_long_run.png`) and the replay
-///               buffer (`samples_buffer.png`), each with the fraction of chains still stuck
+///               buffer (`samples_buffer.png`), each with the fraction of chains still stuck; a
+///               model with an ancestral sampler `sample(n, gen)` (VAE, BIGAN) gets its draws
+///               instead (`samples_ancestral.png`)
 ///   conditional models with `conditional_energy(conditions)` (CLEL): chains from p(x | z̄) for
 ///               z̄ = the encoder direction of one test image per class (instance-conditional,
 ///               `samples_instance_conditional.png`, reference image first in each row) and the
@@ -22,8 +24,9 @@
 ///   embedding   PCA of test representations coloured by class (`embedding_pca.png`)
 ///   frechet     Fréchet distance of sample vs test-image features, with the extractor's name
 ///
-/// The model needs `energy(x) -> [B]` and `representation(x) -> [B, D]`; a model with a conjugate
-/// bias (`bias()`, `statistics(x)` and, for a single family, `bias_family`) also gets KL/MI.
+/// The model needs `representation(x) -> [B, D]` and `energy(x) -> [B]` or `ood_score(x) -> [B]`
+/// (BIGAN's discriminator score: its OOD section has the model score alone); a model with a
+/// conjugate bias (`bias()`, `statistics(x)` and, for a single family, `bias_family`) also gets KL/MI.
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -127,6 +130,17 @@ struct has_conditional_energy<
     : std::true_type {};
 
 template <class M, class = void>
+struct has_energy : std::false_type {};
+template <class M>
+struct has_energy<M, std::void_t<decltype(std::declval<M&>().energy(std::declval<const at::Tensor&>()))>> : std::true_type {};
+
+template <class M, class = void>
+struct has_ancestral_sampler : std::false_type {};
+template <class M>
+struct has_ancestral_sampler<M, std::void_t<decltype(std::declval<M&>().sample(std::int64_t{1}, std::declval<at::Generator&>()))>>
+    : std::true_type {};
+
+template <class M, class = void>
 struct has_ood_score : std::false_type {};
 template <class M>
 struct has_ood_score<M, std::void_t<decltype(std::declval<M&>().ood_score(std::declval<const at::Tensor&>()))>>
@@ -210,6 +224,11 @@ nlohmann::json evaluate(Model& model, const evaluation_data& d, const evaluation
   nlohmann::json& timing = report["seconds"];
   using M = typename Model::ContainedType;
   constexpr bool conditional = detail::has_conditional_energy<M>::value;
+  constexpr bool has_energy = detail::has_energy<M>::value, ancestral = detail::has_ancestral_sampler<M>::value;
+  static_assert(has_energy || detail::has_ood_score<M>::value,
+                "cebm::eval::evaluate: the model needs energy(x) or ood_score(x) (see cebm/torch/eval/evaluation.hpp)");
+  static_assert(has_energy || ancestral,
+                "cebm::eval::evaluate: a model without energy(x) needs sample(n, gen) for its samples section");
   const int stages = conditional ? 8 : 7;
   int stage = 0;
   auto announce = [&](const std::string& what) { std::fprintf(stderr, "[evaluate %d/%d] %s\n", ++stage, stages, what.c_str()); };
@@ -234,7 +253,7 @@ nlohmann::json evaluate(Model& model, const evaluation_data& d, const evaluation
   };
   try {  // one image first, so a model that cannot take this data says so in these terms
     c10::NoGradGuard no_grad;
-    model->energy(data::to_model_input(test.images.narrow(0, 0, 1), clean, gen).to(ctx.device));
+    model->representation(data::to_model_input(test.images.narrow(0, 0, 1), clean, gen).to(ctx.device));
   } catch (const c10::Error& e) {
     throw cannot_take(e.what_without_backtrace());
   } catch (const std::invalid_argument& e) {
@@ -289,8 +308,12 @@ nlohmann::json evaluate(Model& model, const evaluation_data& d, const evaluation
   timing["nn1"] = detail::lap(t0);
 
   // 4. OOD detection.
-  announce("OOD detection: -E(x) and -|grad E(x)| with input noise " + std::to_string(o.ood().noise_std()));
-  auto energy = [&](const at::Tensor& x) { return model->energy(x); };
+  announce(has_energy ? "OOD detection: -E(x) and -|grad E(x)| with input noise " + std::to_string(o.ood().noise_std())
+                      : std::string("OOD detection: the model's score s(x)"));
+  auto energy = [&](const at::Tensor& x) {
+    if constexpr (has_energy) return model->energy(x);
+    else return model->ood_score(x);
+  };
   auto scores_of = [&](const data::image_dataset& set, const std::string& name, auto&& score_energy, double noise) {
     const data::image_dataset s = detail::first(set, o.ood_images());
     if (s.size() == 0) throw std::invalid_argument("cebm::eval::evaluate: the OOD set '" + name + "' is empty");
@@ -309,17 +332,21 @@ nlohmann::json evaluate(Model& model, const evaluation_data& d, const evaluation
     if constexpr (detail::has_ood_score<M>::value) return model->ood_score(x);
     else return model->energy(x);
   };
-  const ood_scores in_scores = scores_of(test, "in-distribution test", energy, o.ood().noise_std());
-  ood_scores in_own;
+  ood_scores in_scores, in_own;
+  if constexpr (has_energy) in_scores = scores_of(test, "in-distribution test", energy, o.ood().noise_std());
   if constexpr (detail::has_ood_score<M>::value) in_own = scores_of(test, "in-distribution test, s(x)", own_score, 0.0);
-  report["ood"] = {{"noise_std", o.ood().noise_std()}, {"in_distribution_images", in_scores.neg_energy.size(0)}};
+  report["ood"] = {{"noise_std", o.ood().noise_std()},
+                   {"in_distribution_images", (has_energy ? in_scores : in_own).neg_energy.size(0)}};
+  if constexpr (!has_energy) report["ood"]["note"] = std::string(M::kind) + " defines no density: only its own score s(x)";
   for (const auto& [name, set] : d.ood) {
-    const ood_scores out = scores_of(set, name, energy, o.ood().noise_std());
     nlohmann::json& r = report["ood"]["sets"][name];
-    r = {{"images", out.neg_energy.size(0)},
-         {"source", set.source},
-         {"logp", detail::to_json(detection_metrics_of(in_scores.neg_energy, out.neg_energy))},
-         {"grad", detail::to_json(detection_metrics_of(in_scores.neg_grad_norm, out.neg_grad_norm))}};
+    r = {{"source", set.source}};
+    if constexpr (has_energy) {
+      const ood_scores out = scores_of(set, name, energy, o.ood().noise_std());
+      r["images"] = out.neg_energy.size(0);
+      r["logp"] = detail::to_json(detection_metrics_of(in_scores.neg_energy, out.neg_energy));
+      r["grad"] = detail::to_json(detection_metrics_of(in_scores.neg_grad_norm, out.neg_grad_norm));
+    }
     if constexpr (detail::has_ood_score<M>::value)
       r["model_score"] = detail::to_json(detection_metrics_of(in_own.neg_energy, scores_of(set, name + ", s(x)", own_score, 0.0).neg_energy));
   }
@@ -351,34 +378,50 @@ nlohmann::json evaluate(Model& model, const evaluation_data& d, const evaluation
     report["aggregate_posterior"] = {{"skipped", std::string(M::kind) + " has no conjugate bias"}};
   }
 
-  // 6. Samples: long-run chains from the initialisation, the replay buffer, stuck fractions, FD.
-  announce("samples: " + std::to_string(o.long_run_chains()) + " chains, " + std::to_string(o.long_run().steps()) +
-           " Langevin steps from the initialisation");
+  // 6. Samples: ancestral draws, or long-run chains from the initialisation and the replay buffer
+  // with stuck fractions; the Fréchet distance of either.
   const auto scale = ctx.input.scale();
   auto sample_gen = at::detail::createCPUGenerator(o.seed() + 1);
-  const at::Tensor data_reference = data::to_model_input(detail::first(test, 500).images, clean, gen);
-  const at::Tensor noise_reference = ctx.fresh_chains(500, sample_gen).cpu();
   nlohmann::json& samples = report["samples"];
-  at::Tensor long_run;
-  {
-    train::progress bar(o.long_run().steps(), std::max<std::int64_t>(1, o.long_run().steps() / 10), "long run");
-    auto opts = langevin_options(o.long_run()).hook([&](langevin_step& s) { bar.update(s.step + 1, s.step + 1, ""); });
-    const at::Tensor start = ctx.fresh_chains(o.long_run_chains(), sample_gen).to(ctx.device);
-    long_run = langevin(energy, start, opts, sample_gen).samples.cpu();
-  }
   auto grid = [&](const at::Tensor& x, const std::string& file) {
     data::write_png((dir / file).string(), make_grid(data::to_pixels(x.narrow(0, 0, std::min<std::int64_t>(64, x.size(0))), scale)));
     return file;
   };
-  samples["long_run"] = {{"chains", long_run.size(0)},
-                         {"steps", o.long_run().steps()},
-                         {"image", grid(long_run, "samples_long_run.png")},
-                         {"stuck", detail::to_json(stuck_chains(long_run, noise_reference, data_reference))}};
-  const bool has_buffer = ctx.buffer.defined() && ctx.buffer.size(0) > 0;
-  if (has_buffer)
-    samples["buffer"] = {{"chains", ctx.buffer.size(0)},
-                         {"image", grid(ctx.buffer.cpu(), "samples_buffer.png")},
-                         {"stuck", detail::to_json(stuck_chains(ctx.buffer.cpu(), noise_reference, data_reference))}};
+  at::Tensor long_run;
+  std::string drawn = "long run";
+  bool has_buffer = false;
+  if constexpr (ancestral) {
+    announce("samples: " + std::to_string(o.long_run_chains()) + " ancestral draws");
+    c10::NoGradGuard no_grad;
+    at::Generator g = ctx.device.is_cpu() ? sample_gen : at::globalContext().defaultGenerator(ctx.device);
+    long_run = model->sample(o.long_run_chains(), g).cpu();
+    drawn = "ancestral";
+    samples["ancestral"] = {{"count", long_run.size(0)}, {"image", grid(long_run, "samples_ancestral.png")}};
+  } else {
+    announce("samples: " + std::to_string(o.long_run_chains()) + " chains, " + std::to_string(o.long_run().steps()) +
+             " Langevin steps from the initialisation");
+    const at::Tensor data_reference = data::to_model_input(detail::first(test, 500).images, clean, gen);
+    const at::Tensor noise_reference = ctx.fresh_chains(500, sample_gen).cpu();
+    {
+      train::progress bar(o.long_run().steps(), std::max<std::int64_t>(1, o.long_run().steps() / 10), "long run");
+      auto opts = langevin_options(o.long_run()).hook([&](langevin_step& s) { bar.update(s.step + 1, s.step + 1, ""); });
+      const at::Tensor start = ctx.fresh_chains(o.long_run_chains(), sample_gen).to(ctx.device);
+      long_run = langevin(energy, start, opts, sample_gen).samples.cpu();
+    }
+    samples["long_run"] = {{"chains", long_run.size(0)},
+                           {"steps", o.long_run().steps()},
+                           {"image", grid(long_run, "samples_long_run.png")},
+                           {"stuck", detail::to_json(stuck_chains(long_run, noise_reference, data_reference))}};
+    has_buffer = ctx.buffer.defined() && ctx.buffer.size(0) > 0;
+    if (has_buffer)
+      samples["buffer"] = {{"chains", ctx.buffer.size(0)},
+                           {"image", grid(ctx.buffer.cpu(), "samples_buffer.png")},
+                           {"stuck", detail::to_json(stuck_chains(ctx.buffer.cpu(), noise_reference, data_reference))}};
+    samples["stuck_criterion"] =
+        "a chain is stuck when its neighbour correlation (correlation of each pixel with its right and lower "
+        "neighbours, about the image mean) is below the midpoint between that of fresh draws from the "
+        "initialisation and that of test images";
+  }
   if (ctx.frechet_extractor) {
     // Features of samples (model scale) and of clean test images in the same scale.
     const data::image_dataset reference = detail::first(test, o.frechet_images());
@@ -392,16 +435,12 @@ nlohmann::json evaluate(Model& model, const evaluation_data& d, const evaluation
       fd["samples"][name] = {{"count", x.size(0)},
                              {"distance", frechet_distance(fit_gaussian(extract_features(*ctx.frechet_extractor, x, o.batch_size())), real_fit)}};
     };
-    distance(long_run, "long run");
+    distance(long_run, drawn);
     if (has_buffer) distance(ctx.buffer.cpu(), "replay buffer");
     if (long_run.size(0) <= real.size(1))
-      fd["note"] = "with " + std::to_string(long_run.size(0)) + " long-run chains and " + std::to_string(real.size(1)) +
-                   "-d features the long-run covariance is rank-deficient, so that distance is biased upwards";
+      fd["note"] = "with " + std::to_string(long_run.size(0)) + " " + drawn + " samples and " + std::to_string(real.size(1)) +
+                   "-d features their covariance is rank-deficient, so that distance is biased upwards";
   }
-  samples["stuck_criterion"] =
-      "a chain is stuck when its neighbour correlation (correlation of each pixel with its right and lower "
-      "neighbours, about the image mean) is below the midpoint between that of fresh draws from the "
-      "initialisation and that of test images";
   timing["samples"] = detail::lap(t0);
 
   // 7. Conditional samples (App. D of the CLEL paper).

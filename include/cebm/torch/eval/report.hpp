@@ -104,23 +104,28 @@ inline std::string markdown_report(const nlohmann::json& r) {
 
   // OOD.
   const auto& ood = r["ood"];
-  md << "\n## Out-of-distribution detection\n\nScores −E(x) (*log p*) and −‖∇ₓE(x)‖ (*grad*) on inputs with Gaussian "
-        "noise of std "
-     << number(ood["noise_std"], 3) << "; in-distribution (" << ood["in_distribution_images"]
-     << " test images) is the positive class, so AUROC < 0.5 means the OOD set scores as more likely. FPR@95: the "
-        "fraction of OOD images scored at least as high as the threshold that keeps 95% of in-distribution images.\n\n"
-        "| OOD set | images | AUROC log p | paper | AUROC grad | paper | AUPR log p | AUPR grad | FPR@95 log p | FPR@95 grad |\n"
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
-  if (ood.contains("sets"))
+  md << "\n## Out-of-distribution detection\n\n";
+  const bool density = ood.contains("sets") && ood["sets"].begin()->contains("logp");
+  if (ood.contains("note")) md << ood["note"].get<std::string>() << ".\n\n";
+  if (density) {
+    md << "Scores −E(x) (*log p*) and −‖∇ₓE(x)‖ (*grad*) on inputs with Gaussian noise of std " << number(ood["noise_std"], 3)
+       << "; in-distribution (" << ood["in_distribution_images"]
+       << " test images) is the positive class, so AUROC < 0.5 means the OOD set scores as more likely. FPR@95: the "
+          "fraction of OOD images scored at least as high as the threshold that keeps 95% of in-distribution images.\n\n"
+          "| OOD set | images | AUROC log p | paper | AUROC grad | paper | AUPR log p | AUPR grad | FPR@95 log p | FPR@95 grad |\n"
+          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
     for (const auto& [name, s] : ood["sets"].items())
       md << "| " << name << " | " << s["images"] << " | " << number(s["logp"]["auroc"], 3) << " | "
          << detail::paper(dataset, model, "ood_auroc_logp", name, 2) << " | " << number(s["grad"]["auroc"], 3) << " | "
          << detail::paper(dataset, model, "ood_auroc_grad", name, 2) << " | " << number(s["logp"]["aupr"], 3) << " | "
          << number(s["grad"]["aupr"], 3) << " | " << number(s["logp"]["fpr_at_95_tpr"], 3) << " | "
          << number(s["grad"]["fpr_at_95_tpr"], 3) << " |\n";
+  }
   if (ood.contains("sets") && ood["sets"].begin()->contains("model_score")) {
-    md << "\nThe model's own score −s(x) (CLEL: ½‖f(x)‖² − β·cos(g(f(x)), h(x)) with the test-time β), on inputs "
-          "without added noise:\n\n| OOD set | AUROC | AUPR | FPR@95 |\n| --- | --- | --- | --- |\n";
+    md << "\nThe model's own score −s(x) ("
+       << (model == "clel" ? "CLEL: ½‖f(x)‖² − β·cos(g(f(x)), h(x)) with the test-time β"
+                           : model == "bigan" ? "BIGAN: s(x) = −D(x, μ(x)), the discriminator's logit negated" : model)
+       << "), on inputs without added noise:\n\n| OOD set | AUROC | AUPR | FPR@95 |\n| --- | --- | --- | --- |\n";
     for (const auto& [name, s] : ood["sets"].items())
       md << "| " << name << " | " << number(s["model_score"]["auroc"], 3) << " | " << number(s["model_score"]["aupr"], 3)
          << " | " << number(s["model_score"]["fpr_at_95_tpr"], 3) << " |\n";
@@ -145,7 +150,10 @@ inline std::string markdown_report(const nlohmann::json& r) {
 
   // Samples.
   const auto& smp = r["samples"];
-  md << "\n## Samples\n\n| chains | count | stuck near the initialisation | mean neighbour correlation |\n| --- | --- | --- | --- |\n";
+  if (smp.contains("ancestral"))
+    md << "\n## Samples\n\n" << smp["ancestral"]["count"] << " ancestral draws: ![samples]("
+       << smp["ancestral"]["image"].get<std::string>() << ")\n";
+  else md << "\n## Samples\n\n| chains | count | stuck near the initialisation | mean neighbour correlation |\n| --- | --- | --- | --- |\n";
   for (const std::string kind : {"long_run", "buffer"}) {
     if (!smp.contains(kind)) continue;
     const auto& st = smp[kind]["stuck"];

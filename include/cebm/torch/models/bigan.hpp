@@ -18,6 +18,7 @@
 #include <torch/nn/module.h>
 
 #include "cebm/core.hpp"
+#include "cebm/torch/ops.hpp"
 #include "cebm/core/arg.hpp"
 #include "cebm/torch/nn/conv_decoder.hpp"
 #include "cebm/torch/nn/gaussian_encoder.hpp"

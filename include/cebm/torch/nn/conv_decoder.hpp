@@ -26,6 +26,7 @@
 #include <torch/nn/modules/conv.h>
 
 #include "cebm/core/arg.hpp"
+#include "cebm/torch/nn/conv_transpose.hpp"
 #include "cebm/torch/nn/dense.hpp"
 
 namespace cebm::nn {
@@ -66,27 +67,30 @@ class ConvDecoderImpl : public torch::nn::Cloneable<ConvDecoderImpl> {
   void reset() override {
     if (o_.layers().empty() || o_.latent_dim() < 1 || o_.hidden() < 0 || (o_.hidden() > 0 && o_.start().size() != 3))
       throw std::invalid_argument("cebm::nn::ConvDecoder: needs layers, latent_dim >= 1 and, with FC layers, a {C, H, W} start");
-    torch::nn::Sequential fc, up;
     std::int64_t in = o_.latent_dim();
     if (o_.hidden() > 0) {
+      torch::nn::Sequential fc;
       fc->push_back(Dense(torch::nn::LinearOptions(o_.latent_dim(), o_.hidden())));
       fc->push_back(torch::nn::ReLU());
       fc->push_back(Dense(torch::nn::LinearOptions(o_.hidden(), o_.start()[0] * o_.start()[1] * o_.start()[2])));
       fc->push_back(torch::nn::ReLU());
+      fc_ = register_module("fc", fc);
       in = o_.start()[0];
     }
+    up_.clear();
+    norm_.clear();
     for (std::size_t i = 0; i < o_.layers().size(); ++i) {
       const upconv& l = o_.layers()[i];
-      up->push_back(torch::nn::ConvTranspose2d(
-          torch::nn::ConvTranspose2dOptions(in, l.out_channels, l.kernel).stride(l.stride).padding(l.padding)));
-      if (i + 1 < o_.layers().size()) {
-        if (o_.batch_norm()) up->push_back(torch::nn::BatchNorm2d(l.out_channels));
-        up->push_back(torch::nn::ReLU());
-      }
+      if (l.kernel < 1 || l.stride < 1 || l.padding < 0 || l.padding > l.kernel - 1 || l.out_channels < 1)
+        throw std::invalid_argument("cebm::nn::ConvDecoder: layer " + std::to_string(i) +
+                                    " needs positive kernel, stride and channels and 0 <= padding <= kernel - 1");
+      // torch's module for the parameters, initialisation and checkpoint entries; conv_transpose.hpp computes it.
+      up_.push_back(register_module("up" + std::to_string(i), torch::nn::ConvTranspose2d(torch::nn::ConvTranspose2dOptions(
+                                                                  in, l.out_channels, l.kernel).stride(l.stride).padding(l.padding))));
+      if (o_.batch_norm() && i + 1 < o_.layers().size())
+        norm_.push_back(register_module("norm" + std::to_string(i), torch::nn::BatchNorm2d(l.out_channels)));
       in = l.out_channels;
     }
-    if (o_.hidden() > 0) fc_ = register_module("fc", fc);
-    up_ = register_module("up", up);
   }
 
   /// z [B, K] → the output map [B, C, H, W].
@@ -94,16 +98,25 @@ class ConvDecoderImpl : public torch::nn::Cloneable<ConvDecoderImpl> {
     if (z.dim() != 2 || z.size(1) != o_.latent_dim())
       throw std::invalid_argument("cebm::nn::ConvDecoder: expected z [B, " + std::to_string(o_.latent_dim()) + "], got " +
                                   std::string(c10::str(z.sizes())));
-    const at::Tensor map = o_.hidden() > 0 ? fc_->forward(z).view({z.size(0), o_.start()[0], o_.start()[1], o_.start()[2]})
-                                           : z.view({z.size(0), z.size(1), 1, 1});
-    return up_->forward(map);
+    at::Tensor h = o_.hidden() > 0 ? fc_->forward(z).view({z.size(0), o_.start()[0], o_.start()[1], o_.start()[2]})
+                                   : z.view({z.size(0), z.size(1), 1, 1});
+    for (std::size_t i = 0; i < up_.size(); ++i) {
+      const upconv& l = o_.layers()[i];
+      h = conv_transpose2d(h, up_[i]->weight, up_[i]->bias, l.stride, l.padding);
+      if (i + 1 == up_.size()) break;
+      if (!norm_.empty()) h = norm_[i]->forward(h);
+      h = at::relu(h);
+    }
+    return h;
   }
 
   const conv_decoder_options& options() const { return o_; }
 
  private:
   conv_decoder_options o_;
-  torch::nn::Sequential fc_{nullptr}, up_{nullptr};
+  torch::nn::Sequential fc_{nullptr};
+  std::vector<torch::nn::ConvTranspose2d> up_;
+  std::vector<torch::nn::BatchNorm2d> norm_;
 };
 TORCH_MODULE(ConvDecoder);
 

@@ -22,6 +22,7 @@
 #include <torch/nn/modules/container/sequential.h>
 
 #include "cebm/core.hpp"
+#include "cebm/torch/ops.hpp"
 #include "cebm/core/arg.hpp"
 #include "cebm/torch/nn/conv.hpp"
 #include "cebm/torch/nn/dense.hpp"

@@ -9,8 +9,8 @@
 ///     are training images, never the test set), `last.pt` every `checkpoint_every`, `iter_N.pt`
 ///     when `keep_every` divides N, long-run chains from fresh noise at the end (`long_run.png`);
 ///   - checkpoints, written atomically (checkpoint.hpp): the derived state plus the loader
-///     position, both generators, the iteration, the best probe, the rollback count, `model_kind`,
-///     the config JSON and `cebm_version`; `resume()` continues so that an interrupted and resumed
+///     position, the generators (torch's default CPU generator too, for dropout), the iteration,
+///     the best probe, the rollback count, `model_kind`, the config JSON and `cebm_version`; `resume()` continues so that an interrupted and resumed
 ///     run ends with the same parameters as an uninterrupted one (same seed and threads);
 ///   - the divergence guard (divergence_policy.hpp): a non-finite loss, a loss above
 ///     `divergence_threshold`, or a `std::domain_error` from the sampler or the loss ends the
@@ -258,6 +258,8 @@ class basic_trainer {
     a.write("data_rng", data_gen_.get_state(), true);
     a.write("shuffle_rng", shuffle_gen_.get_state(), true);
     a.write("sample_rng", sample_gen_.get_state().cpu(), true);
+    // Modules that draw from torch's default CPU generator (dropout) continue the same stream.
+    a.write("default_cpu_rng", at::detail::getDefaultCPUGenerator().get_state(), true);
     a.write("iteration", at::tensor(iteration_), true);
     a.write("best_probe", at::tensor(best_probe_), true);
     a.write("rollbacks", at::tensor(rollbacks_), true);
@@ -286,6 +288,11 @@ class basic_trainer {
     a.read("rollbacks", rb, true);
     data_gen_.set_state(data_rng);
     sample_gen_.set_state(sample_rng);
+    at::Tensor default_rng;  // absent in checkpoints written before it was saved
+    if (a.try_read("default_cpu_rng", default_rng, true)) {
+      at::Generator global = at::detail::getDefaultCPUGenerator();  // a handle on the shared generator
+      global.set_state(default_rng);
+    }
     at::Tensor shuffle_rng;  // absent before data-parallel training existed: shuffling was data_rng's
     if (group_ && a.try_read("shuffle_rng", shuffle_rng, true)) shuffle_gen_.set_state(shuffle_rng);
     iteration_ = it.item<std::int64_t>();

@@ -22,6 +22,7 @@
 #include <ATen/ATen.h>
 
 #include "cebm/core.hpp"
+#include "cebm/torch/ops.hpp"
 
 namespace cebm::variational {
 

@@ -7,8 +7,8 @@
 ///   log p̂(x) = logsumexp_s log w_s − log S                    (a lower bound in expectation,
 ///                                                              → log p(x) as S grows)
 ///
-/// The S draws are taken `chunk` at a time with a running logsumexp, so memory is that of `chunk`
-/// decoder passes per image whatever S is. When x requires a gradient (under grad mode) the result
+/// The S draws are taken a few per image at a time (about `rows` decoder rows per pass) with a
+/// running logsumexp, so memory does not grow with S. When x requires a gradient (under grad mode) the result
 /// carries the exact input gradient of the estimate for the drawn ε, computed chunk by chunk:
 ///
 ///   ∇ₓ log p̂(x) = Σ_s w̃_s ∇ₓ log w_s,   w̃ = softmax_s(log w)    (ε_s fixed, z_s = z(x, ε_s))
@@ -18,6 +18,7 @@
 ///
 /// `Encoder`: `encode(x) -> param_pack<at::Tensor, Q::num_stats>` ([B, K] each); `Decoder` and
 /// `Prior` as for `elbo` (elbo.hpp). x is [B, ...]; the likelihood sees it flattened to [B, D].
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <stdexcept>
@@ -29,21 +30,23 @@
 #include <torch/csrc/autograd/autograd.h>
 
 #include "cebm/core.hpp"
+#include "cebm/torch/ops.hpp"
 #include "cebm/core/arg.hpp"
 
 namespace cebm::variational {
 
 struct importance_options {
   CEBM_ARG(std::int64_t, samples) = 1000;  ///< S
-  CEBM_ARG(std::int64_t, chunk) = 50;      ///< draws per image decoded at once
+  /// Decoder rows per pass: ⌈rows / B⌉ draws of each of the B images at a time (at least one).
+  CEBM_ARG(std::int64_t, rows) = 2048;
 };
 
 template <class L, class Q, class Encoder, class Decoder, class Prior>
 at::Tensor importance_log_likelihood(const at::Tensor& x, Encoder&& encode, Decoder&& decode, const Prior& prior,
                                      const importance_options& o, at::Generator& gen) {
-  if (o.samples() < 1 || o.chunk() < 1)
-    throw std::invalid_argument("cebm::variational::importance_log_likelihood: samples and chunk must be >= 1, got " +
-                                std::to_string(o.samples()) + " and " + std::to_string(o.chunk()));
+  if (o.samples() < 1 || o.rows() < 1)
+    throw std::invalid_argument("cebm::variational::importance_log_likelihood: samples and rows must be >= 1, got " +
+                                std::to_string(o.samples()) + " and " + std::to_string(o.rows()));
   if (x.dim() < 2 || x.size(0) == 0)
     throw std::invalid_argument("cebm::variational::importance_log_likelihood: expected a batch [B, ...], got " +
                                 std::string(c10::str(x.sizes())));
@@ -53,8 +56,9 @@ at::Tensor importance_log_likelihood(const at::Tensor& x, Encoder&& encode, Deco
   std::vector<std::int64_t> per_image(static_cast<std::size_t>(x.dim()), 1);  // [B, 1, ...]: broadcasts over x
   per_image[0] = b;
   at::Tensor running_max, running_sum, running_grad;  // [B], [B], x's shape
-  for (std::int64_t done = 0; done < o.samples(); done += o.chunk()) {
-    const std::int64_t c = std::min(o.chunk(), o.samples() - done);
+  const std::int64_t per_pass = std::max<std::int64_t>(1, o.rows() / b);
+  for (std::int64_t done = 0; done < o.samples(); done += per_pass) {
+    const std::int64_t c = std::min(per_pass, o.samples() - done);
     c10::AutoGradMode mode(with_grad);
     const auto q = encode(leaf);
     // Row s·B + i is draw s of image i.

@@ -18,6 +18,7 @@
 #include <torch/nn/cloneable.h>
 
 #include "cebm/core.hpp"
+#include "cebm/torch/ops.hpp"
 #include "cebm/families/mixture.hpp"
 #include "cebm/models/mixture_energy.hpp"
 

@@ -16,6 +16,7 @@
 #include <torch/nn/cloneable.h>
 
 #include "cebm/core.hpp"
+#include "cebm/torch/ops.hpp"
 
 namespace cebm::variational {
 
