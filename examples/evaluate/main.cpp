@@ -25,6 +25,7 @@
 #include <cebm/torch/eval/report.hpp>
 #include <cebm/torch/models/cebm.hpp>
 #include <cebm/torch/models/gmm_cebm.hpp>
+#include <cebm/torch/models/harmonium.hpp>
 #include <cebm/torch/models/igebm.hpp>
 #include <cebm/torch/train/checkpoint.hpp>
 #include <cebm/torch/models/bigan.hpp>
@@ -314,6 +315,9 @@ int main(int argc, char** argv) {
     if (k == "cebm") return evaluate(cebm::models::Cebm(), archive, src, s, device);
     if (k == "gmm_cebm") return evaluate(cebm::models::GmmCebm(), archive, src, s, device);
     if (k == "igebm") return evaluate(cebm::models::Igebm(), archive, src, s, device);
+    if (k == "harmonium")
+      return evaluate(cebm::models::Harmonium<cebm::gaussian, cebm::bernoulli>(cebm::models::harmonium_options{}, std::vector<double>{0.0, -0.5}),
+                      archive, src, s, device);
     // The baselines' sizes from the run's config.
     const std::int64_t latent = src.config.value("latent_dim", std::int64_t{128});
     const auto vae = cebm::models::vae_options::mnist(latent)

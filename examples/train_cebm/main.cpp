@@ -1,5 +1,6 @@
-// Train a conjugate EBM (CEBM, GMM-CEBM) or the IGEBM baseline on real images, then write a short
-// training summary (summary.md, summary.json; the papers' evaluations are the `evaluate` program).
+// Train a conjugate EBM (CEBM, GMM-CEBM, a Gaussian–Bernoulli harmonium) or the IGEBM baseline on real
+// images, then write a short training summary (summary.md, summary.json; the papers' evaluations are
+// the `evaluate` program).
 // Options first, then seed, threads, device, data, model, training loop, summary.
 //
 //   train_cebm --model cebm --preset demo --out runs/demo --threads 2
@@ -22,6 +23,7 @@
 #include <cebm/torch/data/idx.hpp>
 #include <cebm/torch/models/cebm.hpp>
 #include <cebm/torch/models/gmm_cebm.hpp>
+#include <cebm/torch/models/harmonium.hpp>
 #include <cebm/torch/models/igebm.hpp>
 #include <cebm/torch/train/ebm_trainer.hpp>
 
@@ -85,9 +87,10 @@ int train_and_report(Model model, const settings& s, cebm::train::ebm_trainer_op
 
 int main(int argc, char** argv) {
   settings s;
-  CLI::App app{"Train CEBM, GMM-CEBM or IGEBM on Fashion-MNIST (IDX files) and report"};
+  CLI::App app{"Train CEBM, GMM-CEBM, IGEBM or a harmonium on Fashion-MNIST (IDX files) and report"};
   app.set_config("--config", "", "TOML/INI file with flat keys (e.g. preset = \"demo\")");
-  app.add_option("--model", s.model, "cebm, gmm_cebm or igebm")->check(CLI::IsMember({"cebm", "gmm_cebm", "igebm"}));
+  app.add_option("--model", s.model, "cebm, gmm_cebm, igebm or harmonium (Gaussian-Bernoulli RBM, 784 x 128)")
+      ->check(CLI::IsMember({"cebm", "gmm_cebm", "igebm", "harmonium"}));
   app.add_option("--preset", s.preset, "paper, demo or ci")->check(CLI::IsMember({"paper", "demo", "ci"}));
   app.add_option("--data", s.data, "directory with the IDX files (train-images-idx3-ubyte.gz, ...)");
   app.add_option("--out", s.out, "run directory (default runs/<model>)");
@@ -147,6 +150,9 @@ int main(int argc, char** argv) {
 
     if (s.model == "cebm") return train_and_report(cebm::models::Cebm(), s, opts, config, device, group);
     if (s.model == "gmm_cebm") return train_and_report(cebm::models::GmmCebm(), s, opts, config, device, group);
+    if (s.model == "harmonium")
+      return train_and_report(cebm::models::Harmonium<cebm::gaussian, cebm::bernoulli>(cebm::models::harmonium_options{}, std::vector<double>{0.0, -0.5}),
+                              s, opts, config, device, group);
     return train_and_report(cebm::models::Igebm(), s, opts, config, device, group);
   } catch (const cebm::train::distributed_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
