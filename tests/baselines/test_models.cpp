@@ -202,3 +202,15 @@ TEST_CASE("BIGAN trainer: annealed instance noise, each loss to its own players,
     }
   }
 }
+
+TEST_CASE("The VAE's conjugate view reproduces its posterior; the GMM-VAE has none", "[baselines][vae]") {
+  torch::manual_seed(2);
+  cebm::models::Vae vae(cebm::models::vae_options::mnist(8));
+  const at::Tensor x = at::rand({3, 1, 28, 28});
+  const auto q = vae->posterior(x);
+  const auto view = cebm::posterior_params<cebm::gaussian>(vae->bias(), vae->statistics(x));
+  CHECK(at::allclose(view[0], q[0]));
+  CHECK(at::allclose(view[1], q[1]));
+  CHECK(at::allclose(vae->bias()[1], at::full({8}, -0.5)));
+  static_assert(std::is_same_v<cebm::models::VaeImpl<cebm::variational::StandardNormalPriorImpl>::bias_family, cebm::gaussian>);
+}

@@ -355,7 +355,9 @@ nlohmann::json evaluate(Model& model, const evaluation_data& d, const evaluation
   // 5. Aggregate posterior.
   constexpr bool single = detail::has_single_family_bias<M>::value, mixed = detail::has_mixture_bias<M>::value;
   if constexpr (single || mixed) {
-    announce("aggregate posterior: KL and MI over batches of " + std::to_string(o.kl_batch_size()));
+    // Fewer training images than one batch: one batch of all of them (the report gives its size).
+    const std::int64_t kl_batch = std::min(o.kl_batch_size(), train.size());
+    announce("aggregate posterior: KL and MI over batches of " + std::to_string(kl_batch));
     c10::NoGradGuard no_grad;
     auto rows = [&](std::int64_t start, std::int64_t count) {
       return data::to_model_input(train.images.narrow(0, start, count), clean, gen).to(ctx.device);
@@ -366,9 +368,9 @@ nlohmann::json evaluate(Model& model, const evaluation_data& d, const evaluation
     const auto bias = detail::detached(model->bias());
     kl_mi_estimate e;
     if constexpr (mixed)
-      e = aggregate_posterior<typename decltype(bias)::family>(bias, stats, train.size(), rows, o.kl_batch_size(), gen);
+      e = aggregate_posterior<typename decltype(bias)::family>(bias, stats, train.size(), rows, kl_batch, gen);
     else
-      e = aggregate_posterior<typename M::bias_family>(bias, stats, train.size(), rows, o.kl_batch_size(), gen);
+      e = aggregate_posterior<typename M::bias_family>(bias, stats, train.size(), rows, kl_batch, gen);
     report["aggregate_posterior"] = {{"kl", e.kl},           {"mi", e.mi},       {"kl_std", e.kl_std},
                                      {"mi_std", e.mi_std},   {"batches", e.batches}, {"batch_size", e.batch_size},
                                      {"estimator", "average encoding (Esmaeili et al. 2019), one z per image"}};
