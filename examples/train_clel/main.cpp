@@ -148,7 +148,8 @@ int main(int argc, char** argv) {
                              {"train_seconds", seconds},
                              {"final", trainer.last_metrics()},
                              {"best_probe_1nn", trainer.best_probe()},
-                             {"evaluation", cebm_examples::nearest_neighbor_summary(trainer, used, test, s.eval_images, "nn1_encoder")}};
+                             {"evaluation",
+                              cebm_examples::nearest_neighbor_summary(trainer, used, test, s.eval_images, "nn1_encoder")}};
     report["evaluation_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
     const std::filesystem::path dir(opts.out_dir());
     std::ofstream(dir / "summary.json") << report.dump(2) << '\n';

@@ -10,8 +10,9 @@
 ///     when `keep_every` divides N, long-run chains from fresh noise at the end (`long_run.png`);
 ///   - checkpoints, written atomically (checkpoint.hpp): the derived state plus the loader
 ///     position, the generators (torch's default CPU generator too, for dropout), the iteration,
-///     the best probe, the rollback count, `model_kind`, the config JSON and `cebm_version`; `resume()` continues so that an interrupted and resumed
-///     run ends with the same parameters as an uninterrupted one (same seed and threads);
+///     the best probe, the rollback count, `model_kind`, the config JSON and `cebm_version`;
+///     `resume()` continues so that an interrupted and resumed run ends with the same parameters as
+///     an uninterrupted one (same seed and threads);
 ///   - the divergence guard (divergence_policy.hpp): a non-finite loss, a loss above
 ///     `divergence_threshold`, or a `std::domain_error` from the sampler or the loss ends the
 ///     iteration without an update and aborts or rolls back.
