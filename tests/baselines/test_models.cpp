@@ -13,23 +13,15 @@
 #include <cebm/torch/train/vae_trainer.hpp>
 
 #include "support/temp_dir.hpp"
+#include "support/toy_images.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
 using cebm_test::temp_dir;
+using cebm_test::toy_images;
 
-cebm::data::image_dataset toy_images(std::int64_t n) {
-  auto gen = at::detail::createCPUGenerator(77);
-  const auto labels = torch::arange(n, torch::kLong) % 10;
-  auto img = torch::rand({n, 1, 28, 28}, gen) * 60;
-  for (std::int64_t i = 0; i < n; ++i) {
-    const std::int64_t c = labels[i].item<std::int64_t>();
-    img[i][0].narrow(0, 2 + 2 * c, 6).narrow(1, 4 + c, 8) += 180;
-  }
-  return {img.clamp(0, 255).to(torch::kByte), labels, "toy"};
-}
 
 template <class O>
 O small(O o, const fs::path& out) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "support/temp_dir.hpp"
+#include "support/toy_images.hpp"
 
 #include "cebm/torch/models/clel.hpp"
 #include "cebm/torch/train/clel_trainer.hpp"
@@ -23,18 +24,8 @@ namespace fs = std::filesystem;
 namespace {
 
 using cebm_test::temp_dir;
+using cebm_test::toy_images;
 
-// Small labelled 28×28×1 images: each class a bright block at its own place, plus noise.
-cebm::data::image_dataset toy_images(std::int64_t n) {
-  auto gen = at::detail::createCPUGenerator(77);
-  const auto labels = torch::arange(n, torch::kLong) % 10;
-  auto img = torch::rand({n, 1, 28, 28}, gen) * 60;
-  for (std::int64_t i = 0; i < n; ++i) {
-    const std::int64_t c = labels[i].item<std::int64_t>();
-    img[i][0].narrow(0, 2 + 2 * c, 6).narrow(1, 4 + c, 8) += 180;
-  }
-  return {img.clamp(0, 255).to(torch::kByte), labels, "toy"};
-}
 
 cebm::models::clel_options small_gray() {
   return cebm::models::clel_options{}.size(cebm::nn::spherical_ebm_size::small).in_channels(1).image_size(28);

@@ -17,6 +17,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/temp_dir.hpp"
+#include "support/toy_images.hpp"
 
 #include "cebm/torch.hpp"
 #include "cebm/torch/models/cebm.hpp"
@@ -30,19 +31,9 @@ extern char** environ;
 namespace {
 
 using cebm_test::temp_dir;
+using cebm_test::toy_images;
 
 
-// Small labelled images: each class a blob at its own place, plus noise.
-cebm::data::image_dataset toy_images(std::int64_t n) {
-  auto gen = at::detail::createCPUGenerator(77);
-  const auto labels = torch::arange(n, torch::kLong) % 10;
-  auto img = torch::rand({n, 1, 28, 28}, gen) * 60;
-  for (std::int64_t i = 0; i < n; ++i) {
-    const std::int64_t c = labels[i].item<std::int64_t>();
-    img[i][0].narrow(0, 2 + 2 * c, 6).narrow(1, 4 + c, 8) += 180;
-  }
-  return {img.clamp(0, 255).to(torch::kByte), labels, "toy"};
-}
 
 cebm::train::ebm_trainer_options tiny(const fs::path& out) {
   return cebm::train::ebm_trainer_options::preset("ci", "cebm")

@@ -74,6 +74,7 @@
 
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
+#include <torch/nn/module.h>
 #include <torch/serialize/archive.h>
 
 #include "cebm/sampling/langevin.hpp"
@@ -104,6 +105,12 @@ struct has_trainer_hooks<
                    decltype(std::declval<T&>().representation(std::declval<const at::Tensor&>())),
                    decltype(std::declval<T&>().trained_parameters()), decltype(std::declval<T&>().replicated_state()),
                    decltype(std::declval<T&>().module_buffers())>> : std::true_type {};
+/// Every parameter, then every buffer, of a module: the `replicated_state()` of one-model trainers.
+inline std::vector<at::Tensor> parameters_and_buffers(const torch::nn::Module& m) {
+  std::vector<at::Tensor> state = m.parameters();
+  for (const auto& b : m.buffers()) state.push_back(b);
+  return state;
+}
 /// A Langevin-sampled energy model: a replay buffer and the energy of the long-run chains.
 template <class T, class = void>
 struct has_replay_buffer : std::false_type {};

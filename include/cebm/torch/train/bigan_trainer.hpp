@@ -71,11 +71,7 @@ class bigan_trainer : public basic_trainer<bigan_trainer, bigan_trainer_options>
   }
   std::vector<at::Tensor> trained_parameters() { return model_->parameters(); }
   std::vector<at::Tensor> module_buffers() { return model_->buffers(); }
-  std::vector<at::Tensor> replicated_state() {
-    std::vector<at::Tensor> state = model_->parameters();
-    for (const auto& b : model_->buffers()) state.push_back(b);
-    return state;
-  }
+  std::vector<at::Tensor> replicated_state() { return detail::parameters_and_buffers(*model_); }
 
   bool train_step(std::string& why) {
     model_->train();

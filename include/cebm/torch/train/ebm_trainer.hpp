@@ -52,11 +52,7 @@ class ebm_trainer : public basic_trainer<ebm_trainer<Model>, ebm_trainer_options
   at::Tensor sampling_energy(const at::Tensor& x) { return model_->energy(x); }
   std::vector<at::Tensor> trained_parameters() { return model_->parameters(); }
   std::vector<at::Tensor> module_buffers() { return model_->buffers(); }
-  std::vector<at::Tensor> replicated_state() {
-    std::vector<at::Tensor> state = model_->parameters();
-    for (const auto& b : model_->buffers()) state.push_back(b);
-    return state;
-  }
+  std::vector<at::Tensor> replicated_state() { return detail::parameters_and_buffers(*model_); }
 
   bool train_step(std::string& why) {
     model_->train();

@@ -45,11 +45,7 @@ class vae_trainer : public basic_trainer<vae_trainer<Model>, vae_trainer_options
   at::Tensor sample_images(std::int64_t n, at::Generator& gen) { return model_->sample(n, gen); }
   std::vector<at::Tensor> trained_parameters() { return model_->parameters(); }
   std::vector<at::Tensor> module_buffers() { return model_->buffers(); }
-  std::vector<at::Tensor> replicated_state() {
-    std::vector<at::Tensor> state = model_->parameters();
-    for (const auto& b : model_->buffers()) state.push_back(b);
-    return state;
-  }
+  std::vector<at::Tensor> replicated_state() { return detail::parameters_and_buffers(*model_); }
 
   bool train_step(std::string& why) {
     model_->train();
