@@ -37,7 +37,7 @@ namespace cebm::variational {
 
 struct importance_options {
   CEBM_ARG(std::int64_t, samples) = 1000;  ///< S
-  /// Decoder rows per pass: ⌈rows / B⌉ draws of each of the B images at a time (at least one).
+  /// Decoder rows per pass: ⌊rows / B⌋ draws of each of the B images at a time (at least one).
   CEBM_ARG(std::int64_t, rows) = 2048;
 };
 
