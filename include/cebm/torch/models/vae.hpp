@@ -17,7 +17,6 @@
 /// `VaeImpl<PriorImpl>` takes any prior module with `family`, `vae_kind`, `log_density(z)`,
 /// `sample(n, gen, options)` and optionally `kl(λ_q)`; its kind is the prior's `vae_kind`.
 #include <cstdint>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <type_traits>

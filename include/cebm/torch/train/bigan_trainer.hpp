@@ -88,7 +88,9 @@ class bigan_trainer : public basic_trainer<bigan_trainer, bigan_trainer_options>
     const at::Tensor d_fake = model_->discriminate(noisy(model_->generate(z_prior)), z_prior);
     const at::Tensor loss_d = bce(d_real, 1.0) + bce(d_fake, 0.0);
     const at::Tensor loss_ge = bce(d_real, 0.0) + bce(d_fake, 1.0);  // swapped labels
-    const double value_d = loss_d.item<double>(), value_ge = loss_ge.item<double>();
+    // Both losses in one device read: the divergence guard's one sync per iteration.
+    const at::Tensor both = at::stack({loss_d.detach(), loss_ge.detach()}).to(at::kCPU, at::kDouble);
+    const double value_d = both[0].item<double>(), value_ge = both[1].item<double>();
     if (!loss_is_sane(value_d + value_ge, why)) return false;
 
     optimizer_d_.zero_grad();
