@@ -23,6 +23,7 @@
 #include "cebm/torch/models/cebm.hpp"
 #include "cebm/torch/models/gmm_cebm.hpp"
 #include "cebm/torch/models/igebm.hpp"
+#include "cebm/torch/train/detail/adam_learning_rate.hpp"
 #include "cebm/torch/train/ebm_trainer.hpp"
 
 namespace fs = std::filesystem;
@@ -185,6 +186,16 @@ TEST_CASE("divergence guard: stop with the last good checkpoint intact, or roll 
     INFO("diverged after " << boom.iteration() << " iterations");
     CHECK(boom.iteration() < 60);
   }
+}
+
+TEST_CASE("trainer: a rollback's learning-rate scale reaches every Adam parameter group", "[train][errors]") {
+  const at::Tensor a = torch::zeros({2}, torch::requires_grad()), b = torch::zeros({3}, torch::requires_grad());
+  torch::optim::Adam adam({torch::optim::OptimizerParamGroup({a}), torch::optim::OptimizerParamGroup({b})},
+                          torch::optim::AdamOptions(1e-3));
+  cebm::train::detail::scale_adam_learning_rate(adam, 0.5);
+  CHECK(cebm::train::detail::adam_learning_rate(adam) == Approx(5e-4));
+  for (const auto& group : adam.param_groups())
+    CHECK(static_cast<const torch::optim::AdamOptions&>(group.options()).lr() == Approx(5e-4));
 }
 
 TEST_CASE("checkpoint writer child (run by the kill test)", "[.checkpoint-writer]") {
