@@ -5,6 +5,8 @@
 //                            the transposed convolutions as oneDNN convolutions); the program aborts
 //                            unless both agree before timing
 //   vae_iteration            one vae_trainer step at the paper's batch 100 (ELBO, backward, Adam)
+//   vae_ood_score            the VAE's OOD energy −log p̂(x) (S = 100 importance draws) and its input
+//                            gradient for 100 images, as `evaluate` computes them
 // Args: rows (decoded latents) or batch, then threads.
 //   build/benchmarks/cebm_bench_baselines --benchmark_min_time=1
 #include <benchmark/benchmark.h>
@@ -73,5 +75,16 @@ void vae_iteration(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(trainer.step());
 }
 BENCHMARK(vae_iteration)->ArgNames({"batch", "threads"})->Args({100, 1})->Args({100, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void vae_ood_score(benchmark::State& state) {
+  at::set_num_threads(static_cast<int>(state.range(1)));
+  torch::manual_seed(0);
+  cebm::models::Vae vae(cebm::models::vae_options::mnist().importance(cebm::variational::importance_options{}.samples(100)));
+  vae->eval();
+  const at::Tensor x = at::rand({state.range(0), 1, 28, 28}).requires_grad_(true);
+  for (auto _ : state) benchmark::DoNotOptimize(torch::autograd::grad({vae->energy(x).sum()}, {x})[0]);
+  state.counters["images_per_s"] = benchmark::Counter(static_cast<double>(state.iterations() * state.range(0)), benchmark::Counter::kIsRate);
+}
+BENCHMARK(vae_ood_score)->ArgNames({"images", "threads"})->Args({100, 1})->Args({100, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
