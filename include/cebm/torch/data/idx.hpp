@@ -5,6 +5,7 @@
 /// Only unsigned-byte data (type 0x08) occurs in these sets and is read here.
 /// `load_fashion_mnist(dir, split)` finds Debian's copy (package dataset-fashion-mnist) by default.
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -17,8 +18,12 @@
 
 namespace cebm::data {
 
-/// Where Debian's dataset-fashion-mnist package puts the files.
-inline const char* default_fashion_mnist_dir() { return "/usr/share/datasets/fashion-mnist"; }
+/// $CEBM_FASHION_MNIST when set (machines where the files live elsewhere), else where Debian's
+/// dataset-fashion-mnist package puts them.
+inline const char* default_fashion_mnist_dir() {
+  const char* env = std::getenv("CEBM_FASHION_MNIST");
+  return env && *env ? env : "/usr/share/datasets/fashion-mnist";
+}
 
 /// An IDX file of unsigned bytes as a uint8 tensor with the file's dimensions.
 inline at::Tensor read_idx(const std::string& path) {

@@ -20,8 +20,13 @@ struct image_dataset {
   std::int64_t height() const { return images.size(2); }
   std::int64_t width() const { return images.size(3); }
 
-  /// Throws unless images are uint8 [N, C, H, W] and labels int64 [N].
+  /// Throws unless images are uint8 [N, C, H, W] and labels int64 [N], both in host memory
+  /// (batches move to the model's device; the readers, loaders and input transforms draw on the CPU).
   void validate() const {
+    if ((images.defined() && !images.is_cpu()) || (labels.defined() && !labels.is_cpu()))
+      throw std::invalid_argument(source + ": images and labels must be CPU tensors, got " +
+                                  (images.defined() ? images.device().str() : std::string("none")) + " and " +
+                                  (labels.defined() ? labels.device().str() : std::string("none")));
     if (!images.defined() || images.dim() != 4 || images.scalar_type() != at::kByte)
       throw std::invalid_argument(source + ": images must be uint8 [N, C, H, W]" +
                                   (images.defined() ? ", got " + std::string(c10::str(images.sizes())) + " " +

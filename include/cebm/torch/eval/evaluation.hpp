@@ -42,6 +42,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/csrc/autograd/grad_mode.h>
 
+#include "cebm/sampling/generator.hpp"
 #include "cebm/sampling/langevin.hpp"
 #include "cebm/torch/clel/conditional_energy.hpp"
 #include "cebm/torch/data/image_dataset.hpp"
@@ -89,13 +90,18 @@ struct evaluation_data {
   std::string dataset;  ///< "fashion_mnist", "mnist", "cifar10", "svhn": the published-number lookup key
   data::image_dataset train, test;
   std::vector<std::pair<std::string, data::image_dataset>> ood;
+  /// OOD sets asked for but not available (an optional download that is absent): name, and why.
+  /// The report lists them, so a missing set is visible rather than silently dropped.
+  std::vector<std::pair<std::string, std::string>> skipped_ood;
 };
 
 /// What the evaluation needs to know about how the model was trained.
 struct evaluation_context {
   std::string model;                       ///< kind, e.g. "cebm"
   data::image_transform_options input;     ///< the model's input scale (noise is set per use)
-  std::function<at::Tensor(std::int64_t, at::Generator&)> fresh_chains;  ///< draws from the sampler's initialisation
+  /// n draws from the sampler's initialisation, on the CPU from the CPU generator it is given (the
+  /// evaluation moves them to `device`).
+  std::function<at::Tensor(std::int64_t, at::Generator&)> fresh_chains;
   at::Tensor buffer;                       ///< replay-buffer contents in the model's scale (may be undefined)
   std::shared_ptr<feature_extractor> frechet_extractor;  ///< null: no Fréchet distance
   /// An external classifier of model-scale images -> labels [B] (null: no confusion matrix of
@@ -338,6 +344,7 @@ nlohmann::json evaluate(Model& model, const evaluation_data& d, const evaluation
   report["ood"] = {{"noise_std", o.ood().noise_std()},
                    {"in_distribution_images", (has_energy ? in_scores : in_own).neg_energy.size(0)}};
   if constexpr (!has_energy) report["ood"]["note"] = std::string(M::kind) + " defines no density: only its own score s(x)";
+  for (const auto& [name, why] : d.skipped_ood) report["ood"]["skipped"][name] = why;
   for (const auto& [name, set] : d.ood) {
     nlohmann::json& r = report["ood"]["sets"][name];
     r = {{"source", set.source}};
@@ -383,7 +390,10 @@ nlohmann::json evaluate(Model& model, const evaluation_data& d, const evaluation
   // 6. Samples: ancestral draws, or long-run chains from the initialisation and the replay buffer
   // with stuck fractions; the Fréchet distance of either.
   const auto scale = ctx.input.scale();
+  // Host draws (fresh starts, buffer rows) from sample_gen; the chains' noise from a generator of
+  // the model's device (the same stream on the CPU).
   auto sample_gen = at::detail::createCPUGenerator(o.seed() + 1);
+  at::Generator chain_gen = ctx.device.is_cpu() ? sample_gen : make_generator(ctx.device, o.seed() + 1);
   nlohmann::json& samples = report["samples"];
   auto grid = [&](const at::Tensor& x, const std::string& file) {
     data::write_png((dir / file).string(), make_grid(data::to_pixels(x.narrow(0, 0, std::min<std::int64_t>(64, x.size(0))), scale)));
@@ -395,8 +405,7 @@ nlohmann::json evaluate(Model& model, const evaluation_data& d, const evaluation
   if constexpr (ancestral) {
     announce("samples: " + std::to_string(o.long_run_chains()) + " ancestral draws");
     c10::NoGradGuard no_grad;
-    at::Generator g = ctx.device.is_cpu() ? sample_gen : at::globalContext().defaultGenerator(ctx.device);
-    long_run = model->sample(o.long_run_chains(), g).cpu();
+    long_run = model->sample(o.long_run_chains(), chain_gen).cpu();
     drawn = "ancestral";
     samples["ancestral"] = {{"count", long_run.size(0)}, {"image", grid(long_run, "samples_ancestral.png")}};
   } else {
@@ -408,7 +417,7 @@ nlohmann::json evaluate(Model& model, const evaluation_data& d, const evaluation
       train::progress bar(o.long_run().steps(), std::max<std::int64_t>(1, o.long_run().steps() / 10), "long run");
       auto opts = langevin_options(o.long_run()).hook([&](langevin_step& s) { bar.update(s.step + 1, s.step + 1, ""); });
       const at::Tensor start = ctx.fresh_chains(o.long_run_chains(), sample_gen).to(ctx.device);
-      long_run = langevin(energy, start, opts, sample_gen).samples.cpu();
+      long_run = langevin(energy, start, opts, chain_gen).samples.cpu();
     }
     samples["long_run"] = {{"chains", long_run.size(0)},
                            {"steps", o.long_run().steps()},
@@ -462,7 +471,7 @@ nlohmann::json evaluate(Model& model, const evaluation_data& d, const evaluation
         auto opts = langevin_options(o.long_run()).steps(o.conditional_steps()).hook([&](langevin_step& s) {
           bar.update(s.step + 1, s.step + 1, "");
         });
-        const at::Tensor x = langevin(model->conditional_energy({{z, o.conditional_beta()}}), start.to(ctx.device), opts, sample_gen)
+        const at::Tensor x = langevin(model->conditional_energy({{z, o.conditional_beta()}}), start.to(ctx.device), opts, chain_gen)
                                  .samples.detach();
         // Cosine of h(x) with z̄ before and after: how much of the condition the chains took on.
         auto agreement = [&](const at::Tensor& images) {
@@ -546,9 +555,10 @@ nlohmann::json evaluate(Model& model, const evaluation_data& d, const evaluation
   announce("PCA embedding of test representations");
   const pca_result p = pca(f_test, 2);
   data::write_png((dir / "embedding_pca.png").string(), scatter(p.projection, test.labels));
+  const at::Tensor variance = p.explained_variance.to(at::kCPU, at::kDouble).contiguous();
   report["embedding"] = {{"method", "pca"}, {"image", "embedding_pca.png"},
-                         {"explained_variance", std::vector<double>(p.explained_variance.data_ptr<double>(),
-                                                                    p.explained_variance.data_ptr<double>() + 2)}};
+                         {"explained_variance", std::vector<double>(variance.data_ptr<double>(),
+                                                                    variance.data_ptr<double>() + variance.numel())}};
   timing["embedding"] = detail::lap(t0);
   return report;
 }

@@ -46,11 +46,12 @@ inline nearest_neighbor_result nearest_neighbor(const at::Tensor& reference, con
   for (std::int64_t start = 0; start < query.size(0); start += chunk) {
     const at::Tensor q = query.narrow(0, start, std::min(chunk, query.size(0) - start)).to(at::kFloat);
     const at::Tensor d = q.pow(2).sum(1, true) + ref_sq.unsqueeze(0) - 2 * detail::matmul_nt(q, ref);
-    preds.push_back(reference_labels.index_select(0, d.argmin(1)));
+    preds.push_back(reference_labels.index_select(0, d.argmin(1).to(reference_labels.device())));
   }
   nearest_neighbor_result r;
   r.predicted = at::cat(preds);
-  const at::Tensor truth = query_labels.to(at::kLong), pred = r.predicted.to(at::kLong);
+  // The confusion matrix is built in host memory, whichever device the features were on.
+  const at::Tensor truth = query_labels.to(at::kCPU, at::kLong), pred = r.predicted.to(at::kCPU, at::kLong);
   r.accuracy = (truth == pred).to(at::kDouble).mean().item<double>();
   r.confusion = at::zeros({classes, classes}, at::kDouble);
   r.confusion.index_put_({truth, pred}, at::ones({truth.size(0)}, at::kDouble), /*accumulate=*/true);

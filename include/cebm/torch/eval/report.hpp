@@ -107,6 +107,9 @@ inline std::string markdown_report(const nlohmann::json& r) {
   md << "\n## Out-of-distribution detection\n\n";
   const bool density = ood.contains("sets") && ood["sets"].begin()->contains("logp");
   if (ood.contains("note")) md << ood["note"].get<std::string>() << ".\n\n";
+  if (ood.contains("skipped"))
+    for (const auto& [name, why] : ood["skipped"].items())
+      md << "Skipped OOD set " << name << ": " << why.get<std::string>() << ".\n\n";
   if (density) {
     md << "Scores −E(x) (*log p*) and −‖∇ₓE(x)‖ (*grad*) on inputs with Gaussian noise of std " << number(ood["noise_std"], 3)
        << "; in-distribution (" << ood["in_distribution_images"]

@@ -28,6 +28,7 @@
 #include "cebm/core.hpp"
 #include "cebm/torch/ops.hpp"
 #include "cebm/core/arg.hpp"
+#include "cebm/sampling/generator.hpp"
 #include "cebm/torch/nn/conv_decoder.hpp"
 #include "cebm/torch/nn/gaussian_encoder.hpp"
 #include "cebm/torch/variational/elbo.hpp"
@@ -105,6 +106,7 @@ class VaeImpl : public torch::nn::Cloneable<VaeImpl<PriorImpl>>,
     else
       prior_ = this->register_module("prior", std::make_shared<PriorImpl>(k));
     energy_gen_ = at::detail::createCPUGenerator(o_.seed());
+    device_energy_gen_ = at::Generator();
   }
 
   /// λ_q(x), the posterior's `gaussian` natural parameters, [B, K] each.
@@ -122,12 +124,13 @@ class VaeImpl : public torch::nn::Cloneable<VaeImpl<PriorImpl>>,
         x, [this](const at::Tensor& v) { return posterior(v); }, [this](const at::Tensor& z) { return likelihood(z); },
         *prior_, o, gen);
   }
-  /// −log p̂(x) with `options().importance()`; draws from the model's own CPU generator (seeded by
-  /// `options().seed()`) or, for device inputs, that device's default generator.
+  /// −log p̂(x) with `options().importance()`; draws from the model's own generator of x's device,
+  /// seeded by `options().seed()` (one for the CPU, one for the last other device used).
   at::Tensor energy(const at::Tensor& x) {
     if (x.device().is_cpu()) return -log_likelihood(x, o_.importance(), energy_gen_);
-    at::Generator g = at::globalContext().defaultGenerator(x.device());
-    return -log_likelihood(x, o_.importance(), g);
+    if (!device_energy_gen_.defined() || device_energy_gen_.device() != x.device())
+      device_energy_gen_ = make_generator(x.device(), o_.seed());
+    return -log_likelihood(x, o_.importance(), device_energy_gen_);
   }
   /// The encoder mean μ(x), [B, K].
   at::Tensor representation(const at::Tensor& x) { return std::get<0>(encoder_->forward(x)); }
@@ -145,7 +148,7 @@ class VaeImpl : public torch::nn::Cloneable<VaeImpl<PriorImpl>>,
   nn::GaussianEncoder encoder_{nullptr};
   nn::ConvDecoder decoder_{nullptr};
   std::shared_ptr<PriorImpl> prior_;
-  at::Generator energy_gen_;
+  at::Generator energy_gen_, device_energy_gen_;
 };
 
 /// N(0, I) prior.

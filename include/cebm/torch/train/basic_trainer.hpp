@@ -130,6 +130,8 @@ template <class Derived, class Options>
 class basic_trainer {
  public:
   std::int64_t iteration() const { return iteration_; }
+  /// True after a resume from a checkpoint whose sampler state came from another kind of device.
+  bool resumed_with_fresh_noise() const { return fresh_noise_; }
   double best_probe() const { return best_probe_; }
   const Options& options() const { return o_; }
   const std::map<std::string, double>& last_metrics() const { return last_; }
@@ -295,7 +297,14 @@ class basic_trainer {
     a.read("best_probe", best, true);
     a.read("rollbacks", rb, true);
     data_gen_.set_state(data_rng);
-    sample_gen_.set_state(sample_rng);
+    // A sampler state saved on another kind of device (a CPU run resumed on a GPU, say) does not
+    // fit this device's generator: the chains' noise then restarts from seed + 1 + iteration, and
+    // `resumed_with_fresh_noise()` says so. An exact resume needs the device the run was saved on.
+    fresh_noise_ = sample_rng.numel() != sample_gen_.get_state().numel();
+    if (fresh_noise_)
+      sample_gen_.set_current_seed(seed_ + 1 + static_cast<std::uint64_t>(it.item<std::int64_t>()));
+    else
+      sample_gen_.set_state(sample_rng);
     at::Tensor default_rng;  // absent in checkpoints written before it was saved
     if (a.try_read("default_cpu_rng", default_rng, true)) {
       at::Generator global = at::detail::getDefaultCPUGenerator();  // a handle on the shared generator
@@ -318,7 +327,7 @@ class basic_trainer {
  protected:
   basic_trainer(const data::image_dataset& train, Options o, std::uint64_t seed, at::Device device, std::string config_json)
       : o_(std::move(o)), seed_(seed), device_(device), config_(std::move(config_json)), dir_(o_.out_dir()),
-        data_gen_(at::detail::createCPUGenerator(seed)), sample_gen_(make_device_generator(device, seed + 1)),
+        data_gen_(at::detail::createCPUGenerator(seed)), sample_gen_(make_generator(device, seed + 1)),
         loader_(train, data::loader_options{}.batch_size(o_.batch_size())) {
     if (o_.iterations() < 0 || o_.log_every() <= 0 || o_.checkpoint_every() <= 0 || o_.keep_every() <= 0 ||
         o_.sample_every() <= 0 || o_.probe_every() <= 0)
@@ -336,12 +345,6 @@ class basic_trainer {
     d.validate();
     const at::Tensor one = data::reshape_images(d.images.narrow(0, 0, 1), in);
     return {one.size(1), one.size(2), one.size(3)};
-  }
-  static at::Generator make_device_generator(at::Device device, std::uint64_t seed) {
-    if (device.is_cpu()) return at::detail::createCPUGenerator(seed);
-    at::Generator g = at::globalContext().defaultGenerator(device);  // the device's own stream
-    g.set_current_seed(seed);
-    return g;
   }
 
   /// False with a reason when `loss` is non-finite or above the divergence threshold; in a
@@ -370,6 +373,7 @@ class basic_trainer {
   std::string config_;
   run_directory dir_;
   at::Generator data_gen_, sample_gen_;
+  bool fresh_noise_ = false;
   at::Generator shuffle_gen_ = data_gen_;  ///< the loader's permutations: data_gen_ itself unless distributed
   // Feature extraction draws only for dequantised inputs; its own stream keeps training's untouched.
   at::Generator feature_gen_ = at::detail::createCPUGenerator(0);
@@ -465,7 +469,7 @@ class basic_trainer {
       dir_.write_grid("buffer", data::to_pixels(buffer.contents().narrow(0, 0, n).cpu(), scale));
     } else {
       // Fixed draws (seed + 3), so successive grids show the same latents as training goes on.
-      auto gen = make_device_generator(device_, seed_ + 3);
+      auto gen = make_generator(device_, seed_ + 3);
       c10::NoGradGuard no_grad;
       dir_.write_grid("samples", data::to_pixels(self().sample_images(64, gen).cpu(), scale));
     }
@@ -473,7 +477,7 @@ class basic_trainer {
 
   void write_long_run() {
     if (o_.long_run_steps() <= 0) return;
-    auto gen = make_device_generator(device_, seed_ + 3);
+    auto gen = make_generator(device_, seed_ + 3);
     const at::Tensor start = self().buffer().fresh(o_.long_run_chains(), gen);
     auto energy = [this](const at::Tensor& x) { return self().sampling_energy(x); };
     const langevin_result run = langevin(energy, start, langevin_options(o_.sgld()).steps(o_.long_run_steps()), gen);

@@ -18,6 +18,7 @@
 #include <torch/csrc/autograd/custom_function.h>
 #include <torch/csrc/autograd/autograd.h>
 
+#include "cebm/config.hpp"
 #include "cebm/torch/nn/conv.hpp"
 #if CEBM_WITH_ONEDNN
 #include "cebm/torch/nn/detail/onednn_conv_swish.hpp"
@@ -28,6 +29,7 @@
 #endif
 
 namespace cebm::nn::detail {
+inline namespace CEBM_ONEDNN_NAMESPACE {  // config.hpp: bodies that depend on CEBM_WITH_ONEDNN
 
 /// The stack on ATen operations; `strides[i]` and `paddings[i]` belong to `weights[i]`.
 inline at::Tensor aten_conv_swish_stack(const at::Tensor& x, at::TensorList weights, at::TensorList biases,
@@ -158,8 +160,9 @@ inline at::Tensor conv_swish_stack(const at::Tensor& x, at::TensorList weights, 
                 x.size(0) > 0 && x.is_contiguous();
   for (std::size_t i = 0; i < weights.size() && onednn; ++i)
     onednn = weights[i].is_cpu() && weights[i].scalar_type() == at::kFloat && weights[i].is_contiguous() &&
-             weights[i].size(2) == weights[i].size(3) && biases[i].defined() && biases[i].is_contiguous() &&
-             biases[i].scalar_type() == at::kFloat;
+             weights[i].size(2) == weights[i].size(3) && biases[i].defined() && biases[i].is_cpu() &&
+             biases[i].is_contiguous() && biases[i].scalar_type() == at::kFloat && biases[i].dim() == 1 &&
+             biases[i].size(0) == weights[i].size(0);
   if (onednn) {
     bool grad = false;
     if (at::GradMode::is_enabled()) {
@@ -173,4 +176,5 @@ inline at::Tensor conv_swish_stack(const at::Tensor& x, at::TensorList weights, 
   return aten_conv_swish_stack(x, weights, biases, strides, paddings);
 }
 
+}  // namespace CEBM_ONEDNN_NAMESPACE
 }  // namespace cebm::nn::detail

@@ -28,7 +28,10 @@
 #include <ATen/Parallel.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "cebm/config.hpp"
+
 namespace cebm::nn::detail {
+inline namespace CEBM_ONEDNN_NAMESPACE {  // config.hpp: bodies that depend on CEBM_WITH_ONEDNN
 
 /// One convolution of the stack: square kernel, equal stride and padding on both axes, with bias.
 struct conv_swish_layer {
@@ -278,4 +281,5 @@ inline onednn_conv_swish_plan& onednn_conv_swish_plan_for(std::int64_t batch, st
   return *p;
 }
 
+}  // namespace CEBM_ONEDNN_NAMESPACE
 }  // namespace cebm::nn::detail
