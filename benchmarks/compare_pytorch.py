@@ -14,8 +14,13 @@ the equivalent GLIBC_TUNABLES instead.
 
   /usr/bin/python3 benchmarks/compare_pytorch.py --threads 1,2 --reps 3
   /usr/bin/python3 benchmarks/compare_pytorch.py --models cebm --threads 2 --reps 5 --json out.json
+  /usr/bin/python3 benchmarks/compare_pytorch.py --against pypi --threads 1,2 --reps 3
 
-Needs Debian's python3-torch (the same libtorch version) for the reference scripts; nothing else.
+`--against debian` (default): C++ from build/ (Debian's libtorch 1.13) against Debian's
+python3-torch. `--against pypi`: C++ from build-torch2/ (the PyPI wheel's libtorch 2.x, made by
+`scripts/setup.sh torch2`) against that wheel's Python in .cache/venv-torch2. Either way both sides
+run the same libtorch; the script checks that the build's Torch_DIR lies inside the interpreter's
+torch and stops otherwise.
 """
 import argparse
 import json
@@ -80,6 +85,30 @@ def python_once(args, model, threads):
             "gflops": r.get("achieved_gflops_x2"), "gflop_per_iter": r.get("gflop_per_iter_x2")}
 
 
+def same_libtorch(args):
+    """The interpreter's torch version, after checking that the build links the libtorch it holds."""
+    p = subprocess.run([args.python, "-c", "import os, torch; print(torch.__version__); print(os.path.dirname(torch.__file__))"],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        fail(f"{args.python} cannot import torch: {p.stderr.strip()[-300:]}")
+    version, where = p.stdout.split("\n")[:2]
+    torch_dir = None
+    try:
+        with open(os.path.join(args.build, "CMakeCache.txt")) as f:
+            for line in f:
+                if line.startswith("Torch_DIR:"):
+                    torch_dir = os.path.realpath(line.split("=", 1)[1].strip())
+    except OSError:
+        fail(f"{args.build} is not a configured cebm build (no CMakeCache.txt)")
+    if torch_dir is None:
+        fail(f"{args.build}/CMakeCache.txt names no Torch_DIR")
+    debian = where.startswith("/usr/lib/python3") and torch_dir.startswith("/usr/")
+    if not (debian or torch_dir.startswith(os.path.realpath(where) + os.sep)):
+        fail(f"the build in {args.build} uses the libtorch of {torch_dir}, the reference side {where}: "
+             "compare C++ and Python on the same libtorch (--against, --build, --python)")
+    return version, True
+
+
 def spread(values):
     return {"min": min(values), "median": statistics.median(values), "max": max(values)}
 
@@ -95,10 +124,13 @@ def gflops_text(value):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--build", default=os.path.join(ROOT, "build"), help="cebm build directory (default %(default)s)")
+    p.add_argument("--against", choices=["debian", "pypi"], default="debian",
+                   help="which libtorch both sides run: Debian's 1.13 or the PyPI wheel's 2.x (default %(default)s)")
+    p.add_argument("--build", help="cebm build directory (default build/, or build-torch2/ with --against pypi)")
     p.add_argument("--reference", default=os.environ.get("CEBM_REFERENCE_BENCH", os.path.join(ROOT, "..", "shared", "bench")),
                    help="directory of cebm_step.py and clel_step.py (default $CEBM_REFERENCE_BENCH or %(default)s)")
-    p.add_argument("--python", default="/usr/bin/python3", help="interpreter with Debian's python3-torch")
+    p.add_argument("--python", help="interpreter of the reference scripts (default /usr/bin/python3, or "
+                   ".cache/venv-torch2/bin/python with --against pypi)")
     p.add_argument("--models", default="cebm,clel", help="comma-separated: cebm, clel")
     p.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     p.add_argument("--reps", type=int, default=3, help="process pairs per setting")
@@ -118,6 +150,11 @@ def main():
         p.error(f"--threads: expected comma-separated integers, got {args.threads!r}")
     if not threads or min(threads) < 1 or args.reps < 1 or args.iters < 1 or args.sgld_steps < 1:
         p.error("--threads, --reps, --iters and --sgld-steps must be positive")
+    if args.build is None:
+        args.build = os.path.join(ROOT, "build" if args.against == "debian" else "build-torch2")
+    if args.python is None:
+        args.python = "/usr/bin/python3" if args.against == "debian" else os.path.join(ROOT, ".cache", "venv-torch2", "bin", "python")
+    args.torch_version, args.same_libtorch = same_libtorch(args)
     args.binary = os.path.join(args.build, "benchmarks", "cebm_bench_training")
     if not os.access(args.binary, os.X_OK):
         fail(f"{args.binary} not found: build it first (cmake --build {args.build} --target cebm_bench_training)")
@@ -150,7 +187,7 @@ def main():
                             "python_gflops": median_or_none([q["python"]["gflops"] for q in pairs])})
 
     print(f"\nOne training iteration, {args.sgld_steps} SGLD steps, {args.reps} process pairs of {args.iters} iterations, "
-          f"Python allocator: {args.python_allocator}\n")
+          f"Python allocator: {args.python_allocator}, libtorch {args.torch_version} on both sides ({args.against})\n")
     print("| model | threads | C++ ms/iter median [min–max] | PyTorch ms/iter median [min–max] | C++/PyTorch median [min–max] "
           "| GFLOP/s C++ / PyTorch | peak RSS MB C++ / PyTorch |")
     print("| --- | --- | --- | --- | --- | --- | --- |")

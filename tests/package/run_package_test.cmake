@@ -1,4 +1,6 @@
-# Installs cebm into a scratch prefix, then builds and runs consumers three ways:
+# Installs cebm into a scratch prefix, then builds and runs consumers three ways, each against the
+# libtorch of the build that installed it (TORCH_PREFIX on the environment's CMAKE_PREFIX_PATH, so
+# Torch's CMake files and libraries come from there and not from another libtorch on the system):
 #   1. tests/package with find_package(cebm) against the installed prefix;
 #   2. tests/package with add_subdirectory(<cebm source>), and with FetchContent;
 #   3. examples/custom_family, out of tree, against the installed prefix.
@@ -21,7 +23,7 @@ endif()
 
 foreach(mode find_package add_subdirectory fetchcontent)
   set(build ${WORK_DIR}/consumer-${mode})
-  run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/package -B ${build} -G ${GENERATOR}
+  run(${CMAKE_COMMAND} -E env CMAKE_PREFIX_PATH=${TORCH_PREFIX} ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/package -B ${build} -G ${GENERATOR}
       -DCMAKE_BUILD_TYPE=Release -DCEBM_CONSUMER_MODE=${mode} -DCEBM_SOURCE_DIR=${SOURCE_DIR}
       -DCMAKE_PREFIX_PATH=${prefix})
   run(${CMAKE_COMMAND} --build ${build})
@@ -30,7 +32,7 @@ foreach(mode find_package add_subdirectory fetchcontent)
 endforeach()
 
 set(build ${WORK_DIR}/custom_family)
-run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples/custom_family -B ${build} -G ${GENERATOR}
+run(${CMAKE_COMMAND} -E env CMAKE_PREFIX_PATH=${TORCH_PREFIX} ${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples/custom_family -B ${build} -G ${GENERATOR}
     -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=${prefix})
 run(${CMAKE_COMMAND} --build ${build})
 run(${build}/custom_family)

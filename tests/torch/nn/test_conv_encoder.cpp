@@ -153,7 +153,7 @@ TEST_CASE("conv trunk: the oneDNN stack equals conv2d + silu in value and in eve
     std::int64_t batch;
   };
   const auto narrow = cebm::nn::conv_encoder_options{}.in_channels(3).image_size(32).channels({8, 16, 16, 24});
-  for (const setting s : {setting{cebm::nn::conv_encoder_options::mnist(), 5}, setting{narrow, 3},
+  for (const setting& s : {setting{cebm::nn::conv_encoder_options::mnist(), 5}, setting{narrow, 3},
                           setting{cebm::nn::conv_encoder_options::mnist(), 2}, setting{narrow, 7},
                           setting{cebm::nn::conv_encoder_options::mnist(), 41}}) {
     INFO("in_channels " << s.options.in_channels() << " batch " << s.batch);
@@ -204,4 +204,24 @@ TEST_CASE("conv trunk: the oneDNN stack equals conv2d + silu in value and in eve
     const auto gw = torch::autograd::grad({(trunk->forward(x.detach()) * upstream).sum()}, {params["convs.0.weight"]});
     CHECK(torch::allclose(gw[0], g_ref[1], 1e-4, 1e-4 * g_ref[1].abs().max().item<double>()));
   }
+}
+
+namespace cebm_test {
+at::Tensor conv_swish_stack_without_onednn(const at::Tensor& x, at::TensorList weights, at::TensorList biases,
+                                           const std::vector<std::int64_t>& strides,
+                                           const std::vector<std::int64_t>& paddings);
+}
+
+TEST_CASE("conv trunk: translation units built with and without oneDNN link side by side", "[nn][conv][onednn]") {
+  // conv_swish_without_onednn.cpp includes the stack with CEBM_WITH_ONEDNN 0 and calls
+  // without_onednn::conv_swish_stack; this file has the suite's setting. With oneDNN on, the two
+  // are different functions that the linker keeps apart; both must compute the same stack.
+  torch::manual_seed(5);
+  const auto x = torch::rand({6, 1, 28, 28}) * 2 - 1;
+  std::vector<at::Tensor> w{torch::randn({8, 1, 3, 3}) * 0.3, torch::randn({8, 8, 4, 4}) * 0.1};
+  std::vector<at::Tensor> b{torch::randn({8}) * 0.1, torch::randn({8}) * 0.1};
+  const std::vector<std::int64_t> strides{1, 2}, paddings{1, 1};
+  const at::Tensor here = cebm::nn::detail::conv_swish_stack(x, w, b, strides, paddings);
+  const at::Tensor there = cebm_test::conv_swish_stack_without_onednn(x, w, b, strides, paddings);
+  CHECK(torch::allclose(here, there, 1e-4, 1e-5));
 }
