@@ -37,6 +37,8 @@
 #include <cebm/torch/train/ebm_trainer_options.hpp>
 #include <cebm/torch/train/vae_trainer_options.hpp>
 
+#include "common/device.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -326,9 +328,7 @@ int main(int argc, char** argv) {
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
     torch::set_num_threads(s.threads);
     torch::manual_seed(s.seed);
-    const torch::Device device(s.device);
-    if (device.is_cuda() && !torch::cuda::is_available())
-      throw std::invalid_argument("--device " + s.device + ": this libtorch has no CUDA device available");
+    const torch::Device device = cebm_examples::parse_device(s.device);
     source src = locate(s);
     torch::serialize::InputArchive archive = cebm::train::read_checkpoint(src.checkpoint);
     c10::IValue kind, config;

@@ -25,6 +25,7 @@
 #include <cebm/torch/train/vae_trainer.hpp>
 
 #include "common/distributed_flags.hpp"
+#include "common/device.hpp"
 #include "common/resume.hpp"
 #include "common/nearest_neighbor_summary.hpp"
 
@@ -115,9 +116,7 @@ int main(int argc, char** argv) {
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
     torch::set_num_threads(s.threads);
     torch::manual_seed(s.seed);
-    const torch::Device device(s.device);
-    if (device.is_cuda() && !torch::cuda::is_available())
-      throw std::invalid_argument("--device " + s.device + ": this libtorch has no CUDA device available");
+    const torch::Device device = cebm_examples::parse_device(s.device);
     const auto group = s.dist.join();
 
     const auto train = cebm::data::load_fashion_mnist(s.data, "train");
