@@ -140,7 +140,7 @@ void gmm_marginal_energy_torch(benchmark::State& state) {
   const auto log_std = (torch::rand({components, state.range(1)}) * 5 + 1).log().requires_grad_(backward);
   const auto log_weights = torch::zeros({components});
   for (auto _ : state) {
-    // The mixture is rebuilt from the location–scale parameters on every call, as GmmCebm::bias() does.
+    // The mixture is rebuilt from the location–scale parameters on every call, as the GMM-CEBM's mixture_bias() does.
     const cebm::mixture<cebm::gaussian, torch::Tensor> mix(cebm::gaussian::natural_from_location_scale(mean, log_std),
                                                            log_weights);
     const auto energy = cebm::marginal_energy(mix, cebm::gaussian_statistics(x.t1, x.r));
@@ -155,7 +155,7 @@ void gmm_marginal_energy_torch(benchmark::State& state) {
 /// The Fashion-MNIST CEBM (28×28×1 encoder, Table 5(a)) and its Adam optimizer after one step, so
 /// that the optimizer holds its running moments as in a run.
 struct trained_cebm {
-  cebm::models::Cebm model{cebm::models::cebm_options{}.encoder(cebm::nn::conv_encoder_options::mnist())};
+  cebm::models::Cebm model{cebm::models::conjugate_ebm_options{}.encoder(cebm::nn::conv_encoder_options::mnist())};
   torch::optim::Adam adam{model->parameters(), torch::optim::AdamOptions(1e-4)};
   trained_cebm() {
     adam.zero_grad();

@@ -21,8 +21,8 @@ void sgld_fashion_mnist(benchmark::State& state) {
   cebm::nn::ConvEncoder encoder(cebm::nn::conv_encoder_options::mnist());
   const auto bias = cebm::make_pack(torch::zeros({128}), torch::full({128}, -0.5));
   auto energy = [&](const torch::Tensor& x) {
-    const auto [t1, r] = encoder->forward(x);
-    return cebm::marginal_energy<cebm::gaussian>(bias, cebm::gaussian_statistics(t1, r));
+    const auto heads = encoder->forward(x);
+    return cebm::marginal_energy<cebm::gaussian>(bias, cebm::gaussian_statistics(heads[0], heads[1]));
   };
   auto gen = at::detail::createCPUGenerator(1);
   cebm::replay_buffer buffer(cebm::replay_buffer_options::cebm(), {1, 28, 28}, torch::kFloat32, gen);

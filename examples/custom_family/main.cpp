@@ -2,7 +2,7 @@
 //
 //   z > 0,  η(z) = z,  λ = −rate < 0,  B(λ) = −log(−λ),  ∇B(λ) = −1/λ = E z,  (∇B)⁻¹(μ) = −1/μ
 //
-// Writing the five members below is all it takes: the harness checks the family against finite
+// Writing the five members in exponential_rate.hpp is all it takes: the harness checks the family against finite
 // differences, the Legendre identity, Monte Carlo KL and sample moments, and the generic energy,
 // posterior and divergences accept it. Exit status 0 when every check passes.
 #include <cstdio>
@@ -11,26 +11,7 @@
 #include <cebm/core.hpp>
 #include <cebm/testing/conformance.hpp>
 
-struct exponential_rate {
-  static constexpr std::size_t num_stats = 1;
-  static constexpr const char* name = "exponential_rate";
-
-  template <class A>
-  static cebm::param_pack<A, 1> sufficient_stats(const A& z) { return {{{z}}}; }
-  template <class A>
-  static A log_normalizer(const cebm::param_pack<A, 1>& l) { return -cebm::ops::log(A(-l[0])); }
-  template <class A>
-  static cebm::param_pack<A, 1> mean_params(const cebm::param_pack<A, 1>& l) { return {{{A(-1.0 / l[0])}}}; }
-  template <class A, class G>
-  static A sample(const cebm::param_pack<A, 1>& l, G& gen) {
-    return -cebm::ops::log(A(1.0 - cebm::ops::uniform_like(l[0], gen))) / (-l[0]);
-  }
-  // Optional members: the inverse map (which gives the conjugate dual) and the domain.
-  template <class A>
-  static cebm::param_pack<A, 1> natural_from_mean(const cebm::param_pack<A, 1>& m) { return {{{A(-1.0 / m[0])}}}; }
-  template <class A>
-  static auto in_domain(const cebm::param_pack<A, 1>& l) { return l[0] < 0.0; }
-};
+#include "exponential_rate.hpp"
 
 int main() {
   using A = Eigen::ArrayXXd;

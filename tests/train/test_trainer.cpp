@@ -21,7 +21,6 @@
 
 #include "cebm/torch.hpp"
 #include "cebm/torch/models/cebm.hpp"
-#include "cebm/torch/models/gmm_cebm.hpp"
 #include "cebm/torch/models/igebm.hpp"
 #include "cebm/torch/train/detail/adam_learning_rate.hpp"
 #include "cebm/torch/train/ebm_trainer.hpp"
@@ -66,7 +65,7 @@ TEST_CASE("models: energies and representations equal the generic templates", "[
     CHECK(m->representation(x).sizes() == torch::IntArrayRef({6, 128}));
   }
   SECTION("GMM-CEBM: log L - logsumexp, responsibilities, argmax-component mean, gradients to the bias") {
-    cebm::models::GmmCebm m(cebm::models::gmm_cebm_options{}.components(4));
+    cebm::models::Cebm m(cebm::models::gmm_cebm_options(4));
     const auto t = m->statistics(x);
     const auto mean = m->named_parameters()["component_mean"], log_std = m->named_parameters()["component_log_std"];
     const auto prec = (-2 * log_std).exp();

@@ -19,25 +19,40 @@ TEST_CASE("conv encoder: Table 5 sizes and parameter counts", "[nn][encoder]") {
   CHECK(mnist->flat_features() == 288);
   // convs 640 + 65600 + 32800 + 16416; two heads of (288·128 + 128) + (128·128 + 128)
   CHECK(count_parameters(*mnist) == 115456 + 2 * 53504);
-  const auto [t1, r] = mnist->forward(torch::randn({5, 1, 28, 28}));
-  CHECK(t1.sizes() == torch::IntArrayRef({5, 128}));
-  CHECK(r.sizes() == torch::IntArrayRef({5, 128}));
+  const auto heads = mnist->forward(torch::randn({5, 1, 28, 28}));
+  REQUIRE(heads.size() == 2);
+  CHECK(heads[0].sizes() == torch::IntArrayRef({5, 128}));
+  CHECK(heads[1].sizes() == torch::IntArrayRef({5, 128}));
 
   cebm::nn::ConvEncoder cifar(cebm::nn::conv_encoder_options::cifar());
   CHECK(cifar->flat_features() == 8192);
-  CHECK(std::get<0>(cifar->forward(torch::randn({2, 3, 32, 32}))).sizes() == torch::IntArrayRef({2, 128}));
+  CHECK(cifar->forward(torch::randn({2, 3, 32, 32}))[0].sizes() == torch::IntArrayRef({2, 128}));
 
   cebm::nn::ConvEncoder shared(cebm::nn::conv_encoder_options::mnist().head(cebm::nn::encoder_head::shared));
   CHECK(count_parameters(*shared) == 115456 + (288 * 128 + 128) + (128 * 256 + 256));
   cebm::nn::ConvEncoder linear(cebm::nn::conv_encoder_options::mnist().head(cebm::nn::encoder_head::linear));
   CHECK(count_parameters(*linear) == 115456 + 2 * (288 * 128 + 128));
+
+  // One head per sufficient statistic: nine for a ten-class categorical, one for a vMF direction.
+  cebm::nn::ConvEncoder nine(cebm::nn::conv_encoder_options::mnist().heads(9));
+  CHECK(count_parameters(*nine) == 115456 + 9 * 53504);
+  const auto outs = nine->forward(torch::randn({3, 1, 28, 28}));
+  REQUIRE(outs.size() == 9);
+  for (const auto& o : outs) CHECK(o.sizes() == torch::IntArrayRef({3, 128}));
+  cebm::nn::ConvEncoder shared3(cebm::nn::conv_encoder_options::mnist().head(cebm::nn::encoder_head::shared).heads(3));
+  const auto split3 = shared3->forward(torch::randn({2, 1, 28, 28}));
+  REQUIRE(split3.size() == 3);
+  CHECK(split3[2].sizes() == torch::IntArrayRef({2, 128}));
+  CHECK_THROWS_WITH(cebm::nn::ConvEncoder(cebm::nn::conv_encoder_options::mnist().heads(0)),
+                    Catch::Contains("heads must be >= 1"));
 }
 
 TEST_CASE("conv encoder: every parameter gets a gradient through the CEBM energy", "[nn][encoder]") {
   torch::manual_seed(0);
   cebm::nn::ConvEncoder enc;
   const auto bias = cebm::make_pack(torch::zeros({128}), torch::full({128}, -0.5));
-  const auto [t1, r] = enc->forward(torch::rand({4, 1, 28, 28}) * 2 - 1);
+  const auto heads = enc->forward(torch::rand({4, 1, 28, 28}) * 2 - 1);
+  const auto &t1 = heads[0], &r = heads[1];
   const auto energy = cebm::marginal_energy<cebm::gaussian>(bias, cebm::gaussian_statistics(t1, r));
   // −Σ_k [t₁²/(2(1 + 2r²)) − ½ log(1 + 2r²)]
   const auto s = 1 + 2 * r.pow(2);

@@ -46,13 +46,13 @@ struct kl_mi_estimate {
 /// log q(z_i | λ̃_j) for every pair: [B_z, B_λ], from posterior natural parameters λ̃ [B_λ, K].
 template <class F, std::size_t S>
 at::Tensor pairwise_log_density(const param_pack<at::Tensor, S>& lambda, const at::Tensor& z) {
-  detail::require_num_stats<F, S>();
-  detail::check_natural_params<F>(lambda, "cebm::eval::pairwise_log_density");
+  cebm::detail::require_num_stats<F, S>();
+  cebm::detail::check_natural_params<F>(lambda, "cebm::eval::pairwise_log_density");
   const param_pack<at::Tensor, S> eta = F::sufficient_stats(z);
   at::Tensor out = at::matmul(eta[0], lambda[0].t());
   for (std::size_t s = 1; s < S; ++s) out = out + at::matmul(eta[s], lambda[s].t());
   return out - ops::sum_last(F::log_normalizer(lambda)).unsqueeze(0) +
-         detail::sum_log_base_measure<F>(z).unsqueeze(1);
+         cebm::detail::sum_log_base_measure<F>(z).unsqueeze(1);
 }
 
 /// The same for a mixture bias: log Σ_l p(y=l | x_j) p_F(z_i | λ_l + t(x_j)).

@@ -26,7 +26,8 @@
 ///
 /// The model needs `representation(x) -> [B, D]` and `energy(x) -> [B]` or `ood_score(x) -> [B]`
 /// (BIGAN's discriminator score: its OOD section has the model score alone); a model with a
-/// conjugate bias (`bias()`, `statistics(x)` and, for a single family, `bias_family`) also gets KL/MI.
+/// conjugate bias (`bias_family`, `bias()`, `statistics(x)`, and for a learned mixture `is_mixture()` and
+/// `mixture_bias()`) also gets KL/MI.
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -117,16 +118,13 @@ struct has_single_family_bias : std::false_type {};
 template <class M>
 struct has_single_family_bias<M, std::void_t<typename M::bias_family>> : std::true_type {};
 
-template <class T>
-struct is_mixture : std::false_type {};
-template <class F, class A>
-struct is_mixture<mixture<F, A>> : std::true_type {};
-
+/// A model whose bias may be a learned mixture (`ConjugateEbm` with components): `is_mixture()`
+/// says which, `mixture_bias()` gives it.
 template <class M, class = void>
 struct has_mixture_bias : std::false_type {};
 template <class M>
-struct has_mixture_bias<M, std::void_t<decltype(std::declval<M&>().bias())>>
-    : is_mixture<std::decay_t<decltype(std::declval<M&>().bias())>> {};
+struct has_mixture_bias<M, std::void_t<decltype(std::declval<M&>().mixture_bias()), decltype(std::declval<M&>().is_mixture())>>
+    : std::true_type {};
 
 template <class M, class = void>
 struct has_conditional_energy : std::false_type {};
@@ -343,7 +341,7 @@ nlohmann::json evaluate(Model& model, const evaluation_data& d, const evaluation
   if constexpr (detail::has_ood_score<M>::value) in_own = scores_of(test, "in-distribution test, s(x)", own_score, 0.0);
   report["ood"] = {{"noise_std", o.ood().noise_std()},
                    {"in_distribution_images", (has_energy ? in_scores : in_own).neg_energy.size(0)}};
-  if constexpr (!has_energy) report["ood"]["note"] = std::string(M::kind) + " defines no density: only its own score s(x)";
+  if constexpr (!has_energy) report["ood"]["note"] = ctx.model + " defines no density: only its own score s(x)";
   for (const auto& [name, why] : d.skipped_ood) report["ood"]["skipped"][name] = why;
   for (const auto& [name, set] : d.ood) {
     nlohmann::json& r = report["ood"]["sets"][name];
@@ -360,8 +358,8 @@ nlohmann::json evaluate(Model& model, const evaluation_data& d, const evaluation
   timing["ood"] = detail::lap(t0);
 
   // 5. Aggregate posterior.
-  constexpr bool single = detail::has_single_family_bias<M>::value, mixed = detail::has_mixture_bias<M>::value;
-  if constexpr (single || mixed) {
+  if constexpr (detail::has_single_family_bias<M>::value) {
+    using F = typename M::bias_family;
     // Fewer training images than one batch: one batch of all of them (the report gives its size).
     const std::int64_t kl_batch = std::min(o.kl_batch_size(), train.size());
     announce("aggregate posterior: KL and MI over batches of " + std::to_string(kl_batch));
@@ -372,19 +370,20 @@ nlohmann::json evaluate(Model& model, const evaluation_data& d, const evaluation
     auto stats = [&](const at::Tensor& x) {
       return transform(model->statistics(x), [](const at::Tensor& a) { return a.detach().cpu(); });
     };
-    const auto bias = detail::detached(model->bias());
     kl_mi_estimate e;
-    if constexpr (mixed)
-      e = aggregate_posterior<typename decltype(bias)::family>(bias, stats, train.size(), rows, kl_batch, gen);
-    else
-      e = aggregate_posterior<typename M::bias_family>(bias, stats, train.size(), rows, kl_batch, gen);
+    bool mixed = false;
+    if constexpr (detail::has_mixture_bias<M>::value) {
+      mixed = model->is_mixture();
+      if (mixed) e = aggregate_posterior<F>(detail::detached(model->mixture_bias()), stats, train.size(), rows, kl_batch, gen);
+    }
+    if (!mixed) e = aggregate_posterior<F>(detail::detached(model->bias()), stats, train.size(), rows, kl_batch, gen);
     report["aggregate_posterior"] = {{"kl", e.kl},           {"mi", e.mi},       {"kl_std", e.kl_std},
                                      {"mi_std", e.mi_std},   {"batches", e.batches}, {"batch_size", e.batch_size},
                                      {"estimator", "average encoding (Esmaeili et al. 2019), one z per image"}};
     timing["aggregate_posterior"] = detail::lap(t0);
   } else {
     ++stage;
-    report["aggregate_posterior"] = {{"skipped", std::string(M::kind) + " has no conjugate bias"}};
+    report["aggregate_posterior"] = {{"skipped", ctx.model + " has no conjugate bias"}};
   }
 
   // 6. Samples: ancestral draws, or long-run chains from the initialisation and the replay buffer

@@ -120,7 +120,7 @@ class HarmoniumImpl : public torch::nn::Cloneable<HarmoniumImpl<Fx, Fz>> {
   at::Tensor visible_term(const at::Tensor& x) const {
     const at::Tensor v = flat(x);
     const visible_pack tx = Fx::sufficient_stats(v);
-    at::Tensor term = detail::sum_log_base_measure<Fx>(v);
+    at::Tensor term = cebm::detail::sum_log_base_measure<Fx>(v);
     for (std::size_t s = 0; s < Fx::num_stats; ++s) term = term + (tx[s] * theta_x[s]).sum(-1);
     return term;
   }

@@ -1,20 +1,19 @@
 #pragma once
 /// @file
 /// The CEBM encoder t_θ(x) of the paper's Table 5, as the published results used it (reference
-/// notes §1.1): four convolutions with Swish after every one, then two heads producing the raw
-/// outputs (t₁, r) of the two Gaussian statistics; the model maps r into the domain (−r² by
-/// default, see `gaussian_statistics`).
+/// notes §1.1): four convolutions with Swish after every one, then one head per sufficient
+/// statistic producing its raw output (two for the Gaussian: t₁ and r); the model maps them into
+/// the family's domain (−r² for the Gaussian's second, see models/statistics_map.hpp).
 ///
 ///   28×28×1:  conv 3×3 64 s1, conv 4×4 64 s2, conv 4×4 32 s2, conv 4×4 32 s2 (padding 1) → 288
 ///   32×32×3:  the same kernels with 64, 128, 256, 512 channels                              → 8192
-///   heads:    `split`  (published code): two branches [Linear(flat → H), Swish, Linear(H → K)]
-///             `shared` (Table 5 as printed): Linear(flat → H), Swish, then Linear(H → 2K)
-///             `linear` (the later refactor): two Linear(flat → K)
-///   H = 128 for 28×28, 1024 for 32×32; K = 128.
+///   heads:    `split`  (published code): S branches [Linear(flat → H), Swish, Linear(H → K)]
+///             `shared` (Table 5 as printed): Linear(flat → H), Swish, then Linear(H → S·K)
+///             `linear` (the later refactor): S Linear(flat → K)
+///   H = 128 for 28×28, 1024 for 32×32; K = 128; S = `heads` (2, the Gaussian's statistics).
 #include <cstdint>
 #include <stdexcept>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include <torch/nn/module.h>
@@ -37,6 +36,7 @@ struct conv_encoder_options {
   CEBM_ARG(std::int64_t, hidden) = 128;
   CEBM_ARG(std::int64_t, latent_dim) = 128;
   CEBM_ARG(encoder_head, head) = encoder_head::split;
+  CEBM_ARG(std::int64_t, heads) = 2;  ///< S: raw outputs, one per sufficient statistic
 
  public:
   /// Table 5(a): MNIST / Fashion-MNIST, 28×28×1.
@@ -104,32 +104,29 @@ class ConvEncoderImpl : public torch::nn::Cloneable<ConvEncoderImpl> {
   explicit ConvEncoderImpl(conv_encoder_options o = {}) : o_(std::move(o)) { reset(); }
 
   void reset() override {
+    if (o_.heads() < 1)
+      throw std::invalid_argument("cebm::nn::ConvEncoder: heads must be >= 1, got " + std::to_string(o_.heads()));
     trunk_ = register_module("trunk", ConvTrunk(o_));
     flat_ = trunk_->flat_features();
     const std::int64_t h = o_.hidden(), k = o_.latent_dim();
-    switch (o_.head()) {
-      case encoder_head::split:
-        head1_ = register_module("head1", torch::nn::Sequential(Dense(flat_, h), Swish(), Dense(h, k)));
-        head2_ = register_module("head2", torch::nn::Sequential(Dense(flat_, h), Swish(), Dense(h, k)));
-        break;
-      case encoder_head::shared:
-        head1_ = register_module("head", torch::nn::Sequential(Dense(flat_, h), Swish(), Dense(h, 2 * k)));
-        break;
-      case encoder_head::linear:
-        head1_ = register_module("head1", torch::nn::Sequential(Dense(flat_, k)));
-        head2_ = register_module("head2", torch::nn::Sequential(Dense(flat_, k)));
-        break;
+    heads_.clear();
+    if (o_.head() == encoder_head::shared) {
+      heads_.push_back(register_module("head", torch::nn::Sequential(Dense(flat_, h), Swish(), Dense(h, o_.heads() * k))));
+      return;
     }
+    for (std::int64_t s = 1; s <= o_.heads(); ++s)
+      heads_.push_back(register_module("head" + std::to_string(s), o_.head() == encoder_head::split
+                                                                      ? torch::nn::Sequential(Dense(flat_, h), Swish(), Dense(h, k))
+                                                                      : torch::nn::Sequential(Dense(flat_, k))));
   }
 
-  /// x: [B, C, H, W] → (t₁, r), each [B, K].
-  std::tuple<at::Tensor, at::Tensor> forward(const at::Tensor& x) {
+  /// x: [B, C, H, W] → S raw outputs, each [B, K].
+  std::vector<at::Tensor> forward(const at::Tensor& x) {
     const at::Tensor h = trunk_->forward(x);
-    if (o_.head() == encoder_head::shared) {
-      const at::Tensor both = head1_->forward(h);
-      return {both.narrow(1, 0, o_.latent_dim()), both.narrow(1, o_.latent_dim(), o_.latent_dim())};
-    }
-    return {head1_->forward(h), head2_->forward(h)};
+    if (o_.head() == encoder_head::shared) return heads_[0]->forward(h).split(o_.latent_dim(), 1);
+    std::vector<at::Tensor> out;
+    for (auto& head : heads_) out.push_back(head->forward(h));
+    return out;
   }
 
   std::int64_t flat_features() const { return flat_; }
@@ -139,7 +136,7 @@ class ConvEncoderImpl : public torch::nn::Cloneable<ConvEncoderImpl> {
   conv_encoder_options o_;
   std::int64_t flat_ = 0;
   ConvTrunk trunk_{nullptr};
-  torch::nn::Sequential head1_{nullptr}, head2_{nullptr};
+  std::vector<torch::nn::Sequential> heads_;
 };
 TORCH_MODULE(ConvEncoder);
 

@@ -39,7 +39,7 @@
 /// probe_query, divergence_threshold, on_divergence, max_rollbacks, rollback_lr_scale.
 ///
 /// `Derived` must provide, publicly (checked when `run()` is instantiated):
-///   static const char* model_kind();                     stored as `model_kind`, checked on load
+///   std::string model_kind();                            stored as `model_kind`, checked on load
 ///   bool train_step(std::string& why);                   one iteration; false (with why) = diverged
 ///   std::map<std::string, double> step_values();         the last step's values (may sync a device)
 ///   std::string progress_text(const std::map<std::string, double>& row);
@@ -97,7 +97,7 @@ template <class T, class = void>
 struct has_trainer_hooks : std::false_type {};
 template <class T>
 struct has_trainer_hooks<
-    T, std::void_t<decltype(T::model_kind()), decltype(std::declval<T&>().train_step(std::declval<std::string&>())),
+    T, std::void_t<decltype(std::string(std::declval<T&>().model_kind())), decltype(std::declval<T&>().train_step(std::declval<std::string&>())),
                    decltype(std::declval<T&>().step_values()),
                    decltype(std::declval<T&>().scale_learning_rates(1.0)),
                    decltype(std::declval<T&>().save_state(std::declval<torch::serialize::OutputArchive&>())),
@@ -273,7 +273,7 @@ class basic_trainer {
     a.write("iteration", at::tensor(iteration_), true);
     a.write("best_probe", at::tensor(best_probe_), true);
     a.write("rollbacks", at::tensor(rollbacks_), true);
-    a.write("model_kind", c10::IValue(std::string(Derived::model_kind())));
+    a.write("model_kind", c10::IValue(std::string(self().model_kind())));
     a.write("config", c10::IValue(config_));
     a.write("cebm_version", c10::IValue(std::string(CEBM_VERSION_STRING)));
     write_checkpoint(a, path);
@@ -281,7 +281,7 @@ class basic_trainer {
 
   void load(const std::string& path) {
     torch::serialize::InputArchive a = read_checkpoint(path);
-    const std::string want = Derived::model_kind();
+    const std::string want = self().model_kind();
     c10::IValue kind;
     if (!a.try_read("model_kind", kind) || !kind.isString() || kind.toStringRef() != want)
       throw std::runtime_error(path + ": holds a " + (kind.isString() ? kind.toStringRef() : std::string("non-cebm")) +

@@ -28,6 +28,13 @@
 
 namespace cebm::train {
 
+namespace detail {
+template <class M, class = void>
+struct has_kind_function : std::false_type {};
+template <class M>
+struct has_kind_function<M, std::void_t<decltype(std::declval<const M&>().kind())>> : std::true_type {};
+}  // namespace detail
+
 template <class Model>
 class ebm_trainer : public basic_trainer<ebm_trainer<Model>, ebm_trainer_options> {
   using base = basic_trainer<ebm_trainer<Model>, ebm_trainer_options>;
@@ -46,7 +53,11 @@ class ebm_trainer : public basic_trainer<ebm_trainer<Model>, ebm_trainer_options
   Model& model() { return model_; }
 
   // --- the basic_trainer hooks ----------------------------------------------------------------
-  static const char* model_kind() { return Model::ContainedType::kind; }
+  /// The model's kind: its `kind()` (ConjugateEbm: from family, map and bias) or static `kind`.
+  std::string model_kind() const {
+    if constexpr (detail::has_kind_function<typename Model::ContainedType>::value) return model_->kind();
+    else return Model::ContainedType::kind;
+  }
   replay_buffer& buffer() { return buffer_; }
   at::Tensor representation(const at::Tensor& x) { return model_->representation(x); }
   at::Tensor sampling_energy(const at::Tensor& x) { return model_->energy(x); }

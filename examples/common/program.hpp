@@ -1,0 +1,223 @@
+#pragma once
+// What every bundled program shares, so that each program's main only wires its model: the common
+// flags (preset, dataset, data, out, seed, threads, device, run-loop overrides, resume, data
+// parallelism), process set-up (allocator, threads, seed), the dataset through the dataset
+// registry, the closing summary (summary.json, summary.md) and the exit codes:
+//   0 done, 1 bad flags (CLI11), 2 bad input or data, 3 training diverged, 4 a distributed failure.
+#include <malloc.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <thread>
+#include <type_traits>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <cebm/torch/data/datasets.hpp>
+#include <cebm/torch/eval/nearest_neighbor.hpp>
+#include <cebm/torch/train/run_view.hpp>
+#include <cebm/torch/train/distributed.hpp>
+#include <cebm/version.hpp>
+
+#include "common/device.hpp"
+#include "common/distributed_flags.hpp"
+
+namespace cebm_examples {
+
+namespace detail {
+template <class O, class = void>
+struct has_sgld : std::false_type {};
+template <class O>
+struct has_sgld<O, std::void_t<decltype(std::declval<O&>().sgld())>> : std::true_type {};
+}  // namespace detail
+
+/// The flags of every training program.
+struct run_flags {
+  std::string preset = "demo", dataset = "fashion_mnist", data, out, device = "cpu", on_divergence = "abort";
+  std::uint64_t seed = 0;
+  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::int64_t iterations = 0, batch_size = 0, sgld_steps = 0, train_subset = 0, eval_images = 10000;
+  bool resume = false;
+  distributed_flags dist;
+
+  void add_to(CLI::App& app) {
+    app.set_config("--config", "", "TOML/INI file with flat keys (e.g. preset = \"demo\")");
+    app.add_option("--preset", preset, "paper, demo or ci")->check(CLI::IsMember({"paper", "demo", "ci"}));
+    app.add_option("--dataset", dataset, cebm::data::datasets().names())
+        ->check(CLI::IsMember(cebm::data::datasets().list()));
+    app.add_option("--data", data, "the dataset's folder (default: where setup puts it, for mnist and fashion_mnist)");
+    app.add_option("--out", out, "run directory (default runs/<model>)");
+    app.add_option("--seed", seed, "random seed");
+    app.add_option("--device", device, "cpu, cuda or cuda:N");
+    app.add_option("--threads", threads, "CPU threads for libtorch")->check(CLI::PositiveNumber);
+    app.add_option("--iterations", iterations, "override the preset's iterations")->check(CLI::PositiveNumber);
+    app.add_option("--batch-size", batch_size, "override the batch size (the global batch when distributed)")
+        ->check(CLI::Range(2, 1 << 20));
+    app.add_option("--sgld-steps", sgld_steps, "override the Langevin steps per iteration")->check(CLI::PositiveNumber);
+    app.add_option("--train-subset", train_subset, "train on the first N training images")->check(CLI::PositiveNumber);
+    app.add_option("--eval-images", eval_images, "test images (and training references) in the summary's 1-NN")
+        ->check(CLI::PositiveNumber);
+    app.add_option("--on-divergence", on_divergence, "abort or rollback")->check(CLI::IsMember({"abort", "rollback"}));
+    app.add_flag("--resume", resume, "continue from <out>/checkpoints/last.pt");
+    dist.add_to(app);
+  }
+
+  /// The run-loop options every trainer's options share, with the flags' overrides.
+  template <class Options>
+  Options apply(Options o, const std::string& model, const cebm::train::process_group* group) const {
+    o.out_dir(out.empty() ? "runs/" + model : out);
+    if (iterations) o.iterations(iterations);
+    if (batch_size) o.batch_size(batch_size);
+    o.batch_size(distributed_flags::rank_batch(o.batch_size(), group));
+    if constexpr (detail::has_sgld<Options>::value)
+      if (sgld_steps) o.sgld(cebm::langevin_options(o.sgld()).steps(sgld_steps));
+    o.on_divergence(on_divergence == "rollback" ? cebm::train::divergence_policy::rollback : cebm::train::divergence_policy::abort);
+    return o;
+  }
+
+  /// The run's record: what every program writes into config.json and checkpoints.
+  nlohmann::json config(const std::string& model, const std::string& out_dir, std::int64_t run_iterations,
+                        std::int64_t global_batch, const cebm::train::process_group* group) const {
+    return {{"model", model},         {"preset", preset},
+            {"dataset", dataset},     {"data", data_dir()},
+            {"out", out_dir},         {"seed", seed},
+            {"device", device},       {"threads", threads},
+            {"iterations", run_iterations}, {"batch_size", global_batch},
+            {"distributed", distributed_flags::describe(group)}, {"train_subset", train_subset},
+            {"on_divergence", on_divergence}, {"cebm_version", CEBM_VERSION_STRING},
+            {"torch_threads", torch::get_num_threads()}};
+  }
+
+  /// --data, or the dataset's default folder.
+  std::string data_dir() const {
+    if (!data.empty()) return data;
+    const auto& e = cebm::data::datasets().find(dataset);
+    return e.default_dir ? e.default_dir() : std::string();
+  }
+};
+
+/// Allocator, threads and seed for this process; the device named by --device.
+inline torch::Device prepare_process(int threads, std::uint64_t seed, const std::string& device) {
+  // glibc hands large activation blocks back to the OS after every step unless its mmap threshold
+  // is raised; raising it makes an SGLD step ~30% faster here (benchmarks/README.md).
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  mallopt(M_TOP_PAD, 64 << 20);
+  torch::set_num_threads(threads);
+  torch::manual_seed(seed);
+  return parse_device(device);
+}
+
+/// The training split (the first --train-subset images of it) and the test split.
+struct splits {
+  cebm::data::image_dataset train, test;
+};
+inline splits load_splits(const run_flags& f) {
+  const std::string dir = f.data_dir();
+  if (dir.empty()) throw std::invalid_argument("--dataset " + f.dataset + " needs --data DIR");
+  const auto train = cebm::data::load_dataset(f.dataset, dir, "train");
+  const auto test = cebm::data::load_dataset(f.dataset, dir, "test");
+  if (f.train_subset <= 0) return {train, test};
+  return {train.subset(torch::arange(std::min(f.train_subset, train.size()))), test};
+}
+
+/// After --resume: where the run continues, and whether the chains' noise had to restart (a run
+/// saved on another kind of device).
+inline void say_resumed(cebm::train::trained_run& run) {
+  std::fprintf(stderr, "resumed at iteration %lld\n", static_cast<long long>(run.iteration()));
+  if (run.resumed_with_fresh_noise())
+    std::fprintf(stderr, "note: the checkpoint's sampler state comes from another kind of device; the chains' noise "
+                         "restarts from seed + 1 + iteration, so this is not an exact resume\n");
+}
+
+/// The closing check: 1-NN test accuracy of the representation (the first `images` test images
+/// against as many training references) beside the same in pixels.
+inline nlohmann::json nearest_neighbor_summary(cebm::train::trained_run& run, const splits& d, std::int64_t images,
+                                               const std::string& key) {
+  const std::int64_t n_ref = std::min(images, d.train.size());
+  const auto ref = d.train.subset(torch::arange(n_ref));
+  const auto test = d.test.subset(torch::arange(std::min(images, d.test.size())));
+  const std::int64_t classes =
+      1 + std::max<std::int64_t>({0, ref.labels.max().item<std::int64_t>(), test.labels.max().item<std::int64_t>()});
+  const auto nn = cebm::eval::nearest_neighbor(run.features(ref.images), ref.labels, run.features(test.images), test.labels, classes);
+  const auto pixels = cebm::eval::nearest_neighbor(ref.images.flatten(1).to(torch::kFloat) / 255, ref.labels,
+                                                   test.images.flatten(1).to(torch::kFloat) / 255, test.labels, classes);
+  return {{"test_images", test.size()}, {"reference_images", n_ref}, {key, nn.accuracy}, {"nn1_pixels", pixels.accuracy}};
+}
+
+/// summary.json and summary.md in the run directory (rank 0), and the summary on stdout.
+/// `representation` names what the 1-NN reads (e.g. "representation", "encoder"); `samples` the
+/// PNG grids under samples/ to show.
+inline void write_summary(cebm::train::trained_run& run, const run_flags& f, const std::string& model, const splits& d,
+                          double seconds, const std::string& representation, const std::vector<std::string>& samples) {
+  if (!run.main_rank) return;
+  const std::string key = "nn1_" + representation;
+  nlohmann::json report = {{"model", model},
+                           {"preset", f.preset},
+                           {"dataset", f.dataset},
+                           {"iterations", run.iteration()},
+                           {"train_seconds", seconds},
+                           {"final", run.last_metrics()},
+                           {"best_probe_1nn", run.best_probe()},
+                           {"evaluation", nearest_neighbor_summary(run, d, f.eval_images, key)}};
+  const std::filesystem::path dir(run.out_dir());
+  std::ofstream(dir / "summary.json") << report.dump(2) << '\n';
+  std::ofstream md(dir / "summary.md");
+  const auto& e = report["evaluation"];
+  md << "# " << model << " on " << f.dataset << " (" << f.preset << " preset)\n\n| quantity | value |\n| --- | --- |\n"
+     << "| iterations | " << run.iteration() << " |\n| training time this run | " << seconds << " s |\n";
+  for (const auto& [k, v] : report["final"].items()) md << "| final " << k << " | " << v.dump() << " |\n";
+  md << "| 1-NN test accuracy, " << representation << " | " << e[key].get<double>() << " |\n"
+     << "| 1-NN test accuracy, pixels (baseline) | " << e["nn1_pixels"].get<double>() << " |\n\n"
+     << "1-NN: each of the " << e["test_images"].get<std::int64_t>() << " test images takes the label of the nearest of "
+     << e["reference_images"].get<std::int64_t>() << " training images (squared L2).\n\nSamples:";
+  for (const auto& s : samples) md << " ![" << s << "](samples/" << s << ".png)";
+  md << "\n";
+  std::printf("%s\nsummary: %s\n", report.dump(2).c_str(), (dir / "summary.md").c_str());
+}
+
+inline double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+/// Runs a program's body, turning exceptions into one line on stderr and an exit code.
+inline int guarded(const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const cebm::train::distributed_error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 4;
+  } catch (const cebm::train::divergence_error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 3;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  }
+}
+
+/// Trains `trainer` (any cebm trainer) as the flags say and writes the summary.
+template <class Trainer>
+int train_and_summarise(Trainer& trainer, const run_flags& f, const std::string& model, const splits& d,
+                        std::shared_ptr<cebm::train::process_group> group, const std::string& representation,
+                        const std::vector<std::string>& samples) {
+  if (group) trainer.distribute(group);
+  cebm::train::trained_run run = cebm::train::view_of(trainer);
+  if (f.resume) {
+    trainer.resume(trainer.checkpoint_path("last"));
+    say_resumed(run);
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  trainer.run();
+  write_summary(run, f, model, d, seconds_since(t0), representation, samples);
+  return 0;
+}
+
+}  // namespace cebm_examples

@@ -1,0 +1,221 @@
+#pragma once
+/// @file
+/// The model registry: kind → how to build the model, train it and evaluate a checkpoint of it.
+/// The bundled programs (train_cebm, evaluate) dispatch through it, so a model a user registers
+/// from their own code is trained and evaluated like the shipped ones:
+///
+///   cebm::programs::models().add(cebm::programs::conjugate_ebm_entry<beta, beta_map>("a Beta-bias CEBM"));
+///
+/// `models()` (programs/shipped_models.hpp) is the registry the programs read, filled with the
+/// shipped kinds.
+///
+/// An entry trained by the Langevin trainer (`ebm_model<Model>`) stores its model options and
+/// trainer options in the run's config (keys `model_options`, `trainer_options`, see
+/// train/options_json.hpp), so evaluating a checkpoint rebuilds exactly the model, input
+/// convention and sampler the run trained with. Kinds trained by other programs (CLEL, VAE,
+/// BIGAN) register an `evaluate` alone.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+#include <torch/serialize/archive.h>
+
+#include "cebm/torch/data/datasets.hpp"
+#include "cebm/torch/eval/evaluation.hpp"
+#include "cebm/torch/train/ebm_trainer.hpp"
+#include "cebm/torch/train/options_json.hpp"
+#include "cebm/torch/train/run_view.hpp"
+
+namespace cebm::programs {
+
+/// What a program hands an entry to train a model with `ebm_trainer`.
+struct ebm_training {
+  train::ebm_trainer_options options;
+  nlohmann::json model_options;  ///< the entry's defaults for the dataset, with the program's changes
+  data::image_dataset train;
+  std::uint64_t seed = 0;
+  at::Device device = at::kCPU;
+  nlohmann::json config;  ///< the program's record of the run; model_options and trainer_options are added
+  std::shared_ptr<train::process_group> group;
+  bool resume = false;  ///< continue from the run directory's checkpoints/last.pt
+  /// Called after a resume, before run(), e.g. to say where the run continues; may be empty.
+  std::function<void(train::trained_run&)> resumed;
+  /// Called after run() with the trained model, e.g. for the program's summary; may be empty.
+  std::function<void(train::trained_run&)> after_run;
+};
+
+/// What a program hands an entry to evaluate one checkpoint.
+struct checkpoint_evaluation {
+  torch::serialize::InputArchive* archive = nullptr;
+  std::string path;         ///< the checkpoint file, for messages
+  nlohmann::json config;    ///< the run's config as stored in the checkpoint
+  eval::evaluation_data data;
+  eval::evaluation_options options;  ///< `long_run` takes the run's sampler with the steps given here
+  /// The Fréchet feature extractor for the model's input convention (may return null: none).
+  std::function<std::shared_ptr<eval::feature_extractor>(const data::image_transform_options&)> frechet;
+  at::Device device = at::kCPU;
+  std::string out;
+  /// Model-specific evaluation settings a program may set (CLEL's beta_test, the VAE's importance samples).
+  nlohmann::json settings = nlohmann::json::object();
+};
+
+struct model_entry {
+  std::string kind, description;
+  /// Model options (JSON) for images of this geometry on this dataset: the papers' architecture.
+  std::function<nlohmann::json(const data::image_geometry&, const std::string& dataset)> model_options;
+  /// The Langevin trainer's options for a preset (paper, demo, ci) and dataset; empty for kinds
+  /// another program trains.
+  std::function<train::ebm_trainer_options(const std::string& preset, const std::string& dataset)> trainer_options;
+  std::function<void(ebm_training&)> train;
+  std::function<nlohmann::json(checkpoint_evaluation&)> evaluate;
+};
+
+class model_registry {
+ public:
+  void add(model_entry e) {
+    if (e.kind.empty() || !e.evaluate)
+      throw std::invalid_argument("cebm::programs::model_registry: an entry needs a kind and an evaluate function");
+    entries_[e.kind] = std::move(e);
+  }
+  bool contains(const std::string& kind) const { return entries_.count(kind) > 0; }
+  const model_entry& find(const std::string& kind) const {
+    const auto it = entries_.find(kind);
+    if (it == entries_.end()) throw std::invalid_argument("unknown model kind '" + kind + "' (registered: " + kinds() + ")");
+    return it->second;
+  }
+  /// The kinds, comma-separated; with `trainable`, only those `train` can train.
+  std::string kinds(bool trainable = false) const {
+    std::string out;
+    for (const auto& [k, e] : entries_)
+      if (!trainable || e.train) out += (out.empty() ? "" : ", ") + k;
+    return out;
+  }
+
+ private:
+  std::map<std::string, model_entry> entries_;
+};
+
+/// How a trainer fed and sampled the model: what `evaluate_checkpoint` needs besides the weights.
+struct sampling_convention {
+  data::image_transform_options input;
+  replay_buffer_options buffer;
+  langevin_options sgld;
+  std::string weights = "model";  ///< the checkpoint entry evaluated ("ema" for CLEL's averaged networks)
+  bool langevin = true;           ///< sampled by Langevin chains from a replay buffer (else ancestrally)
+};
+
+namespace detail {
+
+/// The checkpoint's replay-buffer storage [capacity, C, H, W] and its archive (into `b`).
+inline at::Tensor read_buffer_storage(torch::serialize::InputArchive& ckpt, const std::string& path,
+                                      torch::serialize::InputArchive& b) {
+  at::Tensor storage;
+  try {
+    ckpt.read("buffer", b);
+    b.read("storage", storage, true);
+  } catch (const std::exception&) {
+    throw std::runtime_error(path + ": holds no replay buffer (not a checkpoint of a cebm trainer?)");
+  }
+  return storage;
+}
+
+}  // namespace detail
+
+/// The sample shape [C, H, W] of the replay buffer a checkpoint holds.
+inline std::vector<std::int64_t> stored_sample_shape(torch::serialize::InputArchive& ckpt, const std::string& path) {
+  torch::serialize::InputArchive b;
+  const at::Tensor storage = detail::read_buffer_storage(ckpt, path, b);
+  return {storage.sizes().begin() + 1, storage.sizes().end()};
+}
+
+/// Loads the checkpoint's weights into `model`, builds the evaluation context from `convention`
+/// and runs `eval::evaluate`; returns the report.
+template <class Model>
+nlohmann::json evaluate_checkpoint(Model model, checkpoint_evaluation& job, const sampling_convention& convention,
+                                   const std::string& kind) {
+  try {
+    torch::serialize::InputArchive m;
+    job.archive->read(convention.weights, m);
+    model->load(m);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(job.path + ": its parameters do not fit a " + kind + " built from the run's options (" +
+                             std::string(e.what()).substr(0, 160) + ")");
+  }
+  model->to(job.device);
+  const auto& d = job.data;
+  eval::evaluation_context ctx;
+  ctx.model = kind;
+  ctx.input = convention.input;
+  ctx.device = job.device;
+  if (convention.langevin) {  // models sampled ancestrally have no buffer
+    torch::serialize::InputArchive b;
+    const at::Tensor storage = detail::read_buffer_storage(*job.archive, job.path, b);
+    const std::vector<std::int64_t> shape(storage.sizes().begin() + 1, storage.sizes().end());
+    if (d.test.channels() != shape[0] || d.test.height() != shape[1] || d.test.width() != shape[2])
+      throw std::invalid_argument(job.path + ": the model takes images of " + std::to_string(shape[0]) + "x" +
+                                  std::to_string(shape[1]) + "x" + std::to_string(shape[2]) + ", the " + d.dataset +
+                                  " data has " + std::to_string(d.test.channels()) + "x" + std::to_string(d.test.height()) +
+                                  "x" + std::to_string(d.test.width()));
+    auto gen = at::detail::createCPUGenerator(0);
+    const auto opts = replay_buffer_options(convention.buffer).capacity(storage.size(0)).store_uint8(storage.scalar_type() == at::kByte);
+    auto buffer = std::make_shared<replay_buffer>(opts, shape, at::TensorOptions(), gen);
+    buffer->load(b);
+    ctx.buffer = buffer->contents();
+    ctx.fresh_chains = [buffer](std::int64_t n, at::Generator& g) { return buffer->fresh(n, g); };
+  }
+  if (job.frechet) ctx.frechet_extractor = job.frechet(ctx.input);
+  if (auto c = std::dynamic_pointer_cast<eval::classifier_extractor>(ctx.frechet_extractor))
+    ctx.classify = [c](const at::Tensor& x) { return c->predict(x); };
+  auto options = job.options;
+  options.long_run(langevin_options(convention.sgld).steps(job.options.long_run().steps()));
+  return eval::evaluate(model, d, ctx, options, job.out);
+}
+
+/// The run's trainer options: the stored ones where the run has them, else the preset's.
+inline train::ebm_trainer_options stored_trainer_options(const nlohmann::json& config, train::ebm_trainer_options preset) {
+  if (config.contains("trainer_options")) return options_json::from_json(config.at("trainer_options"), std::move(preset));
+  return preset;
+}
+
+/// An entry for a model trained by `ebm_trainer`. `make(options)` builds the model from its
+/// options JSON; `defaults(geometry, dataset)` gives the options for a dataset;
+/// `preset(preset, dataset)` the trainer options.
+template <class Model>
+model_entry ebm_model(std::string kind, std::string description,
+                      std::function<Model(const nlohmann::json& model_options)> make,
+                      std::function<nlohmann::json(const data::image_geometry&, const std::string&)> defaults,
+                      std::function<train::ebm_trainer_options(const std::string&, const std::string&)> preset) {
+  model_entry e;
+  e.kind = kind;
+  e.description = std::move(description);
+  e.model_options = defaults;
+  e.trainer_options = preset;
+  e.train = [make](ebm_training& job) {
+    Model model = make(job.model_options);
+    job.config["model_options"] = job.model_options;
+    job.config["trainer_options"] = options_json::to_json(job.options);
+    train::ebm_trainer<Model> trainer(model, job.train, job.options, job.seed, job.device, job.config.dump(2));
+    if (job.group) trainer.distribute(job.group);
+    train::trained_run view = train::view_of(trainer);
+    if (job.resume) {
+      trainer.resume(trainer.checkpoint_path("last"));
+      if (job.resumed) job.resumed(view);
+    }
+    trainer.run();
+    if (job.after_run) job.after_run(view);
+  };
+  e.evaluate = [make, kind, preset](checkpoint_evaluation& job) {
+    const nlohmann::json stored = job.config.value("model_options", nlohmann::json::object());
+    const auto o = stored_trainer_options(job.config, preset(job.config.value("preset", std::string("paper")),
+                                                              job.config.value("dataset", std::string("fashion_mnist"))));
+    return evaluate_checkpoint(make(stored), job, {o.input(), o.buffer(), o.sgld(), "model", true}, kind);
+  };
+  return e;
+}
+
+}  // namespace cebm::programs
