@@ -31,7 +31,7 @@
 #include "cebm/torch.hpp"
 #include "support.hpp"
 #include "cebm/torch/models/cebm.hpp"
-#include "cebm/torch/train/checkpoint.hpp"
+#include "cebm/torch/io/checkpoint.hpp"
 
 namespace {
 

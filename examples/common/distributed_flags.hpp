@@ -10,7 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include <cebm/torch/train/distributed.hpp>
+#include <cebm/torch/distributed/process_group.hpp>
 
 namespace cebm_examples {
 

@@ -21,9 +21,9 @@
 #include <torch/torch.h>
 
 #include <cebm/torch/data/datasets.hpp>
-#include <cebm/torch/eval/nearest_neighbor.hpp>
+#include <cebm/torch/metrics/nearest_neighbor.hpp>
 #include <cebm/torch/train/run_view.hpp>
-#include <cebm/torch/train/distributed.hpp>
+#include <cebm/torch/distributed/process_group.hpp>
 #include <cebm/version.hpp>
 
 #include "common/device.hpp"

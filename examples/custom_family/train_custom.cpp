@@ -15,7 +15,7 @@
 #include <cebm/torch/data/ood.hpp>
 #include <cebm/torch/eval/report.hpp>
 #include <cebm/torch/programs/shipped_models.hpp>
-#include <cebm/torch/train/checkpoint.hpp>
+#include <cebm/torch/io/checkpoint.hpp>
 
 #include "exponential_rate.hpp"
 

@@ -14,8 +14,8 @@
 #include <cebm/torch/data.hpp>
 #include <cebm/torch/eval/report.hpp>
 #include <cebm/torch/programs/shipped_models.hpp>
-#include <cebm/torch/train/checkpoint.hpp>
-#include <cebm/torch/train/progress.hpp>
+#include <cebm/torch/io/checkpoint.hpp>
+#include <cebm/torch/io/progress.hpp>
 
 #include "common/program.hpp"
 

@@ -7,4 +7,4 @@
 #include "cebm/torch/nn/conv_encoder.hpp"
 #include "cebm/torch/nn/swish.hpp"
 #include "cebm/torch/ops.hpp"
-#include "cebm/torch/train/contrastive_divergence.hpp"
+#include "cebm/torch/losses/contrastive_divergence.hpp"

@@ -17,10 +17,10 @@
 
 #include "cebm/sampling/langevin.hpp"
 #include "cebm/torch/clel/conditional_energy.hpp"
-#include "cebm/torch/clel/ebm_loss.hpp"
+#include "cebm/torch/losses/clel_ebm_loss.hpp"
 #include "cebm/torch/clel/ema.hpp"
 #include "cebm/torch/clel/energy.hpp"
-#include "cebm/torch/clel/nt_xent.hpp"
+#include "cebm/torch/losses/nt_xent.hpp"
 #include "cebm/torch/clel/ood_score.hpp"
 
 namespace {

@@ -1,4 +1,4 @@
-// Data-parallel training (cebm/torch/train/distributed.hpp) with real processes on loopback: the
+// Data-parallel training (cebm/torch/distributed/process_group.hpp) with real processes on loopback: the
 // worker program (worker.cpp) runs as separate ranks, started here with posix_spawn.
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -21,7 +21,7 @@
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
 
-#include <cebm/torch/train/distributed.hpp>
+#include <cebm/torch/distributed/process_group.hpp>
 
 extern char** environ;
 

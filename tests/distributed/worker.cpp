@@ -17,7 +17,7 @@
 
 #include <cebm/torch/data/idx.hpp>
 #include <cebm/torch/models/cebm.hpp>
-#include <cebm/torch/train/distributed.hpp>
+#include <cebm/torch/distributed/process_group.hpp>
 #include <cebm/torch/train/ebm_trainer.hpp>
 
 namespace {

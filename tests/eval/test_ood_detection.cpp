@@ -11,7 +11,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "cebm/torch/eval/ood_detection.hpp"
+#include "cebm/torch/metrics/ood_detection.hpp"
 
 using cebm::eval::auroc;
 using cebm::eval::average_precision;

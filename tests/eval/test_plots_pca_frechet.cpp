@@ -16,7 +16,7 @@
 #include <Eigen/Cholesky>
 
 #include <cebm/torch/eval/frechet.hpp>
-#include <cebm/torch/eval/pca.hpp>
+#include <cebm/torch/metrics/pca.hpp>
 #include <cebm/torch/eval/plot.hpp>
 
 #include "support/temp_dir.hpp"

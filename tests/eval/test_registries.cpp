@@ -9,7 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include "cebm/torch/programs/shipped_models.hpp"
-#include "cebm/torch/train/checkpoint.hpp"
+#include "cebm/torch/io/checkpoint.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_device.hpp"
 #include "support/toy_images.hpp"

@@ -9,11 +9,11 @@
 #include <catch2/catch.hpp>
 
 #include "cebm/torch/data/file_bytes.hpp"
-#include "cebm/torch/eval/image_grid.hpp"
-#include "cebm/torch/eval/nearest_neighbor.hpp"
+#include "cebm/torch/io/image_grid.hpp"
+#include "cebm/torch/metrics/nearest_neighbor.hpp"
 #include "cebm/torch/nn/swish.hpp"
-#include "cebm/torch/train/metrics_log.hpp"
-#include "cebm/torch/train/progress.hpp"
+#include "cebm/torch/io/metrics_log.hpp"
+#include "cebm/torch/io/progress.hpp"
 #include "support/temp_dir.hpp"
 
 TEST_CASE("1-NN: predictions, accuracy and row-normalised confusion on a hand-made case", "[eval][nn]") {

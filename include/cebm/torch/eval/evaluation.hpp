@@ -52,13 +52,13 @@
 #include "cebm/torch/eval/aggregate_posterior.hpp"
 #include "cebm/torch/eval/few_label.hpp"
 #include "cebm/torch/eval/frechet.hpp"
-#include "cebm/torch/eval/image_grid.hpp"
-#include "cebm/torch/eval/nearest_neighbor.hpp"
-#include "cebm/torch/eval/ood_detection.hpp"
-#include "cebm/torch/eval/pca.hpp"
+#include "cebm/torch/io/image_grid.hpp"
+#include "cebm/torch/metrics/nearest_neighbor.hpp"
+#include "cebm/torch/metrics/ood_detection.hpp"
+#include "cebm/torch/metrics/pca.hpp"
 #include "cebm/torch/eval/plot.hpp"
 #include "cebm/torch/eval/stuck_chains.hpp"
-#include "cebm/torch/train/progress.hpp"
+#include "cebm/torch/io/progress.hpp"
 
 namespace cebm::eval {
 

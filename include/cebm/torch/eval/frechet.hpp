@@ -53,7 +53,7 @@
 
 #include "cebm/core/arg.hpp"
 #include "cebm/torch/data/transforms.hpp"
-#include "cebm/torch/train/checkpoint.hpp"
+#include "cebm/torch/io/checkpoint.hpp"
 
 namespace cebm::eval {
 

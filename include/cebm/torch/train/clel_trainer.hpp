@@ -38,9 +38,9 @@
 #include <torch/serialize/archive.h>
 
 #include "cebm/sampling/persistent_langevin.hpp"
-#include "cebm/torch/clel/ebm_loss.hpp"
+#include "cebm/torch/losses/clel_ebm_loss.hpp"
 #include "cebm/torch/clel/ema.hpp"
-#include "cebm/torch/clel/nt_xent.hpp"
+#include "cebm/torch/losses/nt_xent.hpp"
 #include "cebm/torch/data/augment/augmentation_policy.hpp"
 #include "cebm/torch/models/clel.hpp"
 #include "cebm/torch/train/basic_trainer.hpp"

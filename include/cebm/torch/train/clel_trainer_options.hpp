@@ -27,7 +27,7 @@
 #include "cebm/core/arg.hpp"
 #include "cebm/sampling/langevin_options.hpp"
 #include "cebm/sampling/replay_buffer.hpp"
-#include "cebm/torch/clel/ebm_loss.hpp"
+#include "cebm/torch/losses/clel_ebm_loss.hpp"
 #include "cebm/torch/clel/ema.hpp"
 #include "cebm/torch/data/transforms.hpp"
 #include "cebm/torch/models/clel.hpp"

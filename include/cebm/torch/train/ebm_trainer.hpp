@@ -22,7 +22,7 @@
 #include "cebm/sampling/persistent_langevin.hpp"
 #include "cebm/torch/data/batch_loader.hpp"
 #include "cebm/torch/train/basic_trainer.hpp"
-#include "cebm/torch/train/contrastive_divergence.hpp"
+#include "cebm/torch/losses/contrastive_divergence.hpp"
 #include "cebm/torch/train/detail/adam_learning_rate.hpp"
 #include "cebm/torch/train/ebm_trainer_options.hpp"
 

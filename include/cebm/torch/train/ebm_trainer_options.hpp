@@ -16,7 +16,7 @@
 #include "cebm/sampling/langevin_options.hpp"
 #include "cebm/sampling/replay_buffer.hpp"
 #include "cebm/torch/data/transforms.hpp"
-#include "cebm/torch/train/contrastive_divergence.hpp"
+#include "cebm/torch/losses/contrastive_divergence.hpp"
 #include "cebm/torch/train/divergence_policy.hpp"
 
 namespace cebm::train {

@@ -23,7 +23,7 @@
 #include "cebm/torch/data/transforms.hpp"
 #include "cebm/torch/models/conjugate_ebm.hpp"
 #include "cebm/torch/nn/conv_encoder.hpp"
-#include "cebm/torch/train/contrastive_divergence.hpp"
+#include "cebm/torch/losses/contrastive_divergence.hpp"
 #include "cebm/torch/train/ebm_trainer_options.hpp"
 
 namespace cebm {

@@ -223,7 +223,7 @@ ood_scores energy_scores(Energy&& energy, const at::Tensor& images_uint8, const 
                          const std::function<void(std::int64_t done, std::int64_t total)>& on_batch = {}) {
   static_assert(std::is_invocable_r_v<at::Tensor, Energy&, const at::Tensor&>,
                 "cebm::eval::energy_scores: Energy must be callable as energy(x) -> at::Tensor, one energy per "
-                "image (see the documentation of energy_scores in cebm/torch/eval/ood_detection.hpp)");
+                "image (see the documentation of energy_scores in cebm/torch/metrics/ood_detection.hpp)");
   constexpr const char* where = "cebm::eval::energy_scores";
   if (!images_uint8.defined() || images_uint8.dim() != 4 || images_uint8.scalar_type() != at::kByte)
     throw std::invalid_argument(std::string(where) + ": expected uint8 images [N, C, H, W], got " +

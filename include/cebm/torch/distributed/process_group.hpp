@@ -36,7 +36,7 @@
 #include <torch/version.h>
 
 #ifndef USE_C10D_GLOO
-#error "cebm/torch/train/distributed.hpp needs libtorch's Gloo backend: compile with USE_C10D_GLOO (set by the Torch CMake targets) and the Gloo headers (Debian: libgloo-dev)"
+#error "cebm/torch/distributed/process_group.hpp needs libtorch's Gloo backend: compile with USE_C10D_GLOO (set by the Torch CMake targets) and the Gloo headers (Debian: libgloo-dev)"
 #endif
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>

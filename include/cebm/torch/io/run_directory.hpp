@@ -16,8 +16,8 @@
 #include <ATen/ATen.h>
 
 #include "cebm/torch/data/image_folder.hpp"
-#include "cebm/torch/eval/image_grid.hpp"
-#include "cebm/torch/train/metrics_log.hpp"
+#include "cebm/torch/io/image_grid.hpp"
+#include "cebm/torch/io/metrics_log.hpp"
 
 namespace cebm::train {
 

@@ -22,7 +22,7 @@
 
 #include "cebm/core/arg.hpp"
 #include "cebm/torch/clel/energy.hpp"
-#include "cebm/torch/train/contrastive_divergence.hpp"
+#include "cebm/torch/losses/contrastive_divergence.hpp"
 
 namespace cebm::clel {
 
