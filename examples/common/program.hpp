@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -22,6 +23,7 @@
 
 #include <cebm/torch/data/datasets.hpp>
 #include <cebm/torch/metrics/nearest_neighbor.hpp>
+#include <cebm/torch/io/progress.hpp>
 #include <cebm/torch/train/run_view.hpp>
 #include <cebm/torch/distributed/process_group.hpp>
 #include <cebm/version.hpp>
@@ -128,6 +130,19 @@ inline splits load_splits(const run_flags& f) {
   return {train.subset(torch::arange(std::min(f.train_subset, train.size()))), test};
 }
 
+/// What a training program starts from: its device, its ranks (null alone) and its data.
+struct started_process {
+  torch::Device device;
+  std::shared_ptr<cebm::train::process_group> group;
+  splits data;
+};
+/// Allocator, threads, seed and device; joins the ranks (--distributed); loads the data.
+inline started_process start_training(const run_flags& f) {
+  const torch::Device device = prepare_process(f.threads, f.seed, f.device);
+  auto group = f.dist.join();
+  return {device, std::move(group), load_splits(f)};
+}
+
 /// After --resume: where the run continues, and whether the chains' noise had to restart (a run
 /// saved on another kind of device).
 inline void say_resumed(cebm::train::trained_run& run) {
@@ -203,20 +218,34 @@ inline int guarded(const std::function<int()>& body) {
   }
 }
 
+/// Progress on stderr (a line redrawn on a terminal, else a line per logged iteration) and
+/// messages such as a rollback.
+inline cebm::train::training_reporter stderr_reporter(std::int64_t iterations, std::int64_t log_every) {
+  auto display = std::make_shared<cebm::train::progress>(iterations, log_every, "train");
+  return {[display](std::int64_t done, std::int64_t here, const std::string& values) { display->update(done, here, values); },
+          [](const std::string& message) { std::fprintf(stderr, "\n%s\n", message.c_str()); }};
+}
+
+/// The flags' run request: ranks, progress on stderr, --resume and the "resumed at" line.
+template <class Options>
+cebm::train::run_request run_request(const run_flags& f, const Options& o, std::shared_ptr<cebm::train::process_group> group) {
+  cebm::train::run_request r;
+  r.group = std::move(group);
+  r.reporter = stderr_reporter(o.iterations(), o.log_every());
+  r.resume = f.resume;
+  r.resumed = say_resumed;
+  return r;
+}
+
 /// Trains `trainer` (any cebm trainer) as the flags say and writes the summary.
 template <class Trainer>
 int train_and_summarise(Trainer& trainer, const run_flags& f, const std::string& model, const splits& d,
                         std::shared_ptr<cebm::train::process_group> group, const std::string& representation,
                         const std::vector<std::string>& samples) {
-  if (group) trainer.distribute(group);
-  cebm::train::trained_run run = cebm::train::view_of(trainer);
-  if (f.resume) {
-    trainer.resume(trainer.checkpoint_path("last"));
-    say_resumed(run);
-  }
+  cebm::train::run_request r = run_request(f, trainer.options(), std::move(group));
   const auto t0 = std::chrono::steady_clock::now();
-  trainer.run();
-  write_summary(run, f, model, d, seconds_since(t0), representation, samples);
+  r.after_run = [&](cebm::train::trained_run& run) { write_summary(run, f, model, d, seconds_since(t0), representation, samples); };
+  cebm::train::drive(trainer, r);
   return 0;
 }
 

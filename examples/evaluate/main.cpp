@@ -127,6 +127,17 @@ std::shared_ptr<cebm::eval::feature_extractor> frechet_extractor(const settings&
   return std::make_shared<cebm::eval::classifier_extractor>(std::move(c));
 }
 
+/// An evaluation's stages and fits as lines on stderr, its loops as progress displays.
+cebm::eval::evaluation_reporter stderr_evaluation_reporter() {
+  auto display = std::make_shared<std::pair<std::string, std::unique_ptr<cebm::train::progress>>>();
+  return {[](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); },
+          [display](const std::string& label, std::int64_t done, std::int64_t total) {
+            if (display->first != label || !display->second || done <= 1)
+              *display = {label, std::make_unique<cebm::train::progress>(total, std::max<std::int64_t>(1, total / 10), label)};
+            display->second->update(done, done, "");
+          }};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -204,6 +215,7 @@ int main(int argc, char** argv) {
     job.device = device;
     job.out = src.out;
     job.settings = {{"beta_test", s.beta_test}, {"is_samples", s.is_samples}};
+    job.reporter = stderr_evaluation_reporter();
     auto few = cebm::eval::few_label_options{}.draws(s.draws).seed(s.seed);
     if (s.without_replacement) few.draw(cebm::eval::label_draw::without_replacement);
     job.options = cebm::eval::evaluation_options{}

@@ -30,9 +30,10 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   return cebm_examples::guarded([&] {
-    const torch::Device device = cebm_examples::prepare_process(f.threads, f.seed, f.device);
-    const auto group = f.dist.join();
-    const auto data = cebm_examples::load_splits(f);
+    const cebm_examples::started_process started = cebm_examples::start_training(f);
+    const torch::Device device = started.device;
+    const auto& group = started.group;
+    const auto& data = started.data;
     const bool colour = data.train.channels() == 3 && data.train.height() == 32;
     if (!colour && !(data.train.channels() == 1 && data.train.height() == 28))
       throw std::invalid_argument("--dataset " + f.dataset + ": the baselines take 1x28x28 or 3x32x32 images, got " +

@@ -46,12 +46,13 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   return cebm_examples::guarded([&] {
-    const torch::Device device = cebm_examples::prepare_process(f.threads, f.seed, f.device);
     const std::string kind = !latent.empty() ? kind_of_latent(latent, mixture) : model.empty() ? "cebm" : model;
     const auto& entry = registry.find(kind);
     if (!entry.train) throw std::invalid_argument("--model " + kind + ": not trained by train_cebm (trainable: " + registry.kinds(true) + ")");
-    const auto group = f.dist.join();
-    const auto data = cebm_examples::load_splits(f);
+    const cebm_examples::started_process started = cebm_examples::start_training(f);
+    const torch::Device device = started.device;
+    const auto& group = started.group;
+    const auto& data = started.data;
 
     cebm::programs::ebm_training job;
     job.options = f.apply(entry.trainer_options(f.preset, f.dataset), kind, group.get());
@@ -67,13 +68,11 @@ int main(int argc, char** argv) {
     job.train = data.train;
     job.seed = f.seed;
     job.device = device;
-    job.group = group;
-    job.resume = f.resume;
+    job.run = cebm_examples::run_request(f, job.options, group);
     job.config = f.config(kind, job.options.out_dir(), job.options.iterations(),
                           f.batch_size ? f.batch_size : entry.trainer_options(f.preset, f.dataset).batch_size(), group.get());
-    job.resumed = cebm_examples::say_resumed;
     const auto t0 = std::chrono::steady_clock::now();
-    job.after_run = [&](cebm::train::trained_run& run) {
+    job.run.after_run = [&](cebm::train::trained_run& run) {
       cebm_examples::write_summary(run, f, kind, data, cebm_examples::seconds_since(t0), "representation",
                                    {"data", "buffer", "long_run"});
     };

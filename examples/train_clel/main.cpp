@@ -28,9 +28,10 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   return cebm_examples::guarded([&] {
-    const torch::Device device = cebm_examples::prepare_process(f.threads, f.seed, f.device);
-    const auto group = f.dist.join();
-    const auto data = cebm_examples::load_splits(f);
+    const cebm_examples::started_process started = cebm_examples::start_training(f);
+    const torch::Device device = started.device;
+    const auto& group = started.group;
+    const auto& data = started.data;
 
     auto opts = f.apply(cebm::train::clel_trainer_options::preset(f.preset), "clel", group.get());
     auto model_opts = cebm::models::clel_options(opts.model()).in_channels(data.train.channels()).image_size(data.train.height());

@@ -12,6 +12,7 @@
 #include <cebm/torch/train/bigan_trainer.hpp>
 #include <cebm/torch/train/vae_trainer.hpp>
 
+#include "support/same_state.hpp"
 #include "support/temp_dir.hpp"
 #include "support/toy_images.hpp"
 
@@ -25,8 +26,7 @@ using cebm_test::toy_images;
 
 template <class O>
 O small(O o, const fs::path& out) {
-  return o.out_dir(out.string()).batch_size(8).probe_reference(40).probe_query(20).log_every(1).checkpoint_every(1)
-      .sample_every(2).probe_every(100);
+  return cebm_test::quiet_run(o, out.string()).sample_every(2);
 }
 
 }  // namespace
@@ -126,11 +126,7 @@ TEST_CASE("VAE trainer: an interrupted and resumed run ends with the same parame
   second.resume(second.checkpoint_path("last"));
   CHECK(second.iteration() == 3);
   second.run();
-  const auto pa = straight.model()->named_parameters(), pb = second.model()->named_parameters();
-  for (const auto& p : pa) {
-    INFO(p.key());
-    CHECK(torch::equal(p.value(), pb[p.key()]));
-  }
+  cebm_test::check_same_state(*straight.model(), *second.model());
   CHECK(straight.last_metrics().count("kl") == 1);
   CHECK(fs::exists(a.path / "samples" / "samples.png"));
   CHECK(fs::exists(a.path / "checkpoints" / "best.pt"));
@@ -182,16 +178,7 @@ TEST_CASE("BIGAN trainer: annealed instance noise, each loss to its own players,
     cebm::train::bigan_trainer second(cebm::models::Bigan(model_opts), data, tiny(b.path).iterations(6), 5);
     second.resume(second.checkpoint_path("last"));
     second.run();
-    const auto pa = straight.model()->named_parameters(), pb = second.model()->named_parameters();
-    for (const auto& p : pa) {
-      INFO(p.key());
-      CHECK(torch::equal(p.value(), pb[p.key()]));
-    }
-    const auto ba = straight.model()->named_buffers(), bb = second.model()->named_buffers();
-    for (const auto& p : ba) {
-      INFO(p.key());
-      CHECK(torch::equal(p.value(), bb[p.key()]));
-    }
+    cebm_test::check_same_state(*straight.model(), *second.model());
   }
 }
 

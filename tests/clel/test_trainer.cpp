@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "support/same_state.hpp"
 #include "support/temp_dir.hpp"
 #include "support/toy_images.hpp"
 
@@ -33,20 +34,14 @@ cebm::models::clel_options small_gray() {
 
 // The ci preset at 28×28×1 with batch 4, one SGLD step, nothing written between checkpoints.
 cebm::train::clel_trainer_options tiny(const fs::path& out) {
-  return cebm::train::clel_trainer_options::preset("ci")
+  return cebm_test::quiet_run(cebm::train::clel_trainer_options::preset("ci"), out.string(), 4)
       .model(small_gray())
-      .out_dir(out.string())
-      .batch_size(4)
       .sgld(cebm::langevin_options::clel().steps(1))
       .buffer(cebm::replay_buffer_options::clel().capacity(32))
       .probe_reference(20)
       .probe_query(10)
       .long_run_steps(1)
-      .long_run_chains(4)
-      .log_every(1)
-      .checkpoint_every(1)
-      .sample_every(100)
-      .probe_every(100);
+      .long_run_chains(4);
 }
 
 cebm::train::clel_trainer make_trainer(const cebm::train::clel_trainer_options& o, std::uint64_t seed = 11) {
@@ -256,18 +251,8 @@ TEST_CASE("clel trainer: a checkpoint round-trips and an interrupted run resumes
     auto copy = make_trainer(tiny(c.path), 99);
     copy.resume(straight.checkpoint_path("last"));
     CHECK(copy.iteration() == 4);
-    for (const auto& p : straight.model()->named_parameters()) {
-      INFO(p.key());
-      CHECK(torch::equal(p.value(), copy.model()->named_parameters()[p.key()]));
-    }
-    for (const auto& p : straight.model()->named_buffers()) {
-      INFO(p.key());
-      CHECK(torch::equal(p.value(), copy.model()->named_buffers()[p.key()]));
-    }
-    for (const auto& p : straight.averaged_model()->named_parameters()) {
-      INFO("ema " << p.key());
-      CHECK(torch::equal(p.value(), copy.averaged_model()->named_parameters()[p.key()]));
-    }
+    cebm_test::check_same_state(*straight.model(), *copy.model());
+    cebm_test::check_same_state(*straight.averaged_model(), *copy.averaged_model(), "ema ");
     CHECK(torch::equal(straight.buffer().contents(), copy.buffer().contents()));
     CHECK(copy.best_probe() == straight.best_probe());
     torch::serialize::InputArchive archive = cebm::train::read_checkpoint(straight.checkpoint_path("last"));
@@ -294,18 +279,8 @@ TEST_CASE("clel trainer: a checkpoint round-trips and an interrupted run resumes
     second.resume(second.checkpoint_path("last"));
     CHECK(second.iteration() == 2);
     second.run();
-    for (const auto& p : straight.model()->named_parameters()) {
-      INFO(p.key());
-      CHECK(torch::equal(p.value(), second.model()->named_parameters()[p.key()]));
-    }
-    for (const auto& p : straight.model()->named_buffers()) {
-      INFO(p.key());
-      CHECK(torch::equal(p.value(), second.model()->named_buffers()[p.key()]));
-    }
-    for (const auto& p : straight.averaged_model()->named_parameters()) {
-      INFO("ema " << p.key());
-      CHECK(torch::equal(p.value(), second.averaged_model()->named_parameters()[p.key()]));
-    }
+    cebm_test::check_same_state(*straight.model(), *second.model());
+    cebm_test::check_same_state(*straight.averaged_model(), *second.averaged_model(), "ema ");
     CHECK(torch::equal(straight.buffer().contents(), second.buffer().contents()));
   });
 }

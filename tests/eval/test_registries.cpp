@@ -142,7 +142,7 @@ TEST_CASE("model registry: an entry trains a model and evaluates its checkpoint 
   job.device = cebm_test::test_device();
   job.config = {{"preset", "ci"}, {"dataset", "fashion_mnist"}};
   std::int64_t trained = 0;
-  job.after_run = [&](cebm::train::trained_run& run) { trained = run.iteration(); };
+  job.run.after_run = [&](cebm::train::trained_run& run) { trained = run.iteration(); };
   entry.train(job);
   CHECK(trained == 2);
 

@@ -9,14 +9,18 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <thread>
 
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <catch2/catch.hpp>
 
+#include "support/same_state.hpp"
 #include "support/temp_dir.hpp"
+#include "support/tiny_autoencoder.hpp"
 #include "support/toy_images.hpp"
 
 #include "cebm/torch.hpp"
@@ -24,6 +28,7 @@
 #include "cebm/torch/models/igebm.hpp"
 #include "cebm/torch/train/detail/adam_learning_rate.hpp"
 #include "cebm/torch/train/ebm_trainer.hpp"
+#include "cebm/torch/train/model_trainer.hpp"
 
 namespace fs = std::filesystem;
 extern char** environ;
@@ -36,20 +41,31 @@ using cebm_test::toy_images;
 
 
 cebm::train::ebm_trainer_options tiny(const fs::path& out) {
-  return cebm::train::ebm_trainer_options::preset("ci", "cebm")
-      .out_dir(out.string())
-      .batch_size(8)
+  return cebm_test::quiet_run(cebm::train::ebm_trainer_options::preset("ci", "cebm"), out.string())
       .sgld(cebm::langevin_options::cebm().steps(2))
       .buffer(cebm::replay_buffer_options::cebm().capacity(64))
-      .probe_reference(40)
-      .probe_query(20)
       .long_run_steps(2)
-      .long_run_chains(4)
-      .log_every(1)
-      .checkpoint_every(1)
-      .sample_every(100)
-      .probe_every(100);
+      .long_run_chains(4);
 }
+
+// A trainer written with only its step and its metrics (model_trainer.hpp supplies the rest): the
+// squared reconstruction error of a linear autoencoder.
+using cebm_test::autoencoder_options;
+using cebm_test::TinyAutoencoder;
+
+class autoencoder_trainer : public cebm::train::model_trainer<autoencoder_trainer, autoencoder_options, TinyAutoencoder> {
+ public:
+  using model_trainer::model_trainer;
+  bool train_step(std::string& why) {
+    const torch::Tensor x = begin_step(), loss = (model()->reconstruction(x) - x).pow(2).mean();
+    loss_ = loss.detach();
+    return descend(loss, why);
+  }
+  std::map<std::string, double> step_values() const { return {{"loss", loss_.item<double>()}}; }
+
+ private:
+  torch::Tensor loss_;
+};
 
 }  // namespace
 
@@ -125,16 +141,51 @@ TEST_CASE("trainer: an interrupted and resumed run ends with the same parameters
   CHECK(second.iteration() == 3);
   second.run();
 
-  const auto pa = straight.model()->named_parameters(), pb = second.model()->named_parameters();
-  for (const auto& p : pa) {
-    INFO(p.key());
-    CHECK(torch::equal(p.value(), pb[p.key()]));
-  }
+  cebm_test::check_same_state(*straight.model(), *second.model());
   CHECK(torch::equal(straight.buffer().contents(), second.buffer().contents()));
   CHECK(fs::exists(a.path / "metrics.jsonl"));
   CHECK(fs::exists(a.path / "samples" / "buffer.png"));
   CHECK(fs::exists(a.path / "samples" / "long_run.png"));
   CHECK(fs::exists(a.path / "checkpoints" / "best.pt"));
+}
+
+TEST_CASE("trainer: one written with only its step and its metrics trains, logs, checkpoints and resumes", "[train]") {
+  temp_dir a, b;
+  const auto data = toy_images(120);
+  auto opts = [](const fs::path& out, std::int64_t n) {
+    return autoencoder_options{}.out_dir(out.string()).iterations(n).batch_size(16).log_every(1).checkpoint_every(5)
+        .sample_every(5).probe_every(10).probe_reference(40).probe_query(20);
+  };
+  torch::manual_seed(4);
+  autoencoder_trainer straight(TinyAutoencoder(), data, opts(a.path, 40), 3);
+  std::vector<std::int64_t> reported;
+  std::string shown;
+  straight.report_to({[&](std::int64_t done, std::int64_t, const std::string& values) {
+                        reported.push_back(done);
+                        shown = values;
+                      },
+                      {}});
+  straight.run();
+  CHECK(reported.size() == 40);
+  CHECK(shown.rfind("loss ", 0) == 0);  // the default progress text: the step's values
+  std::ifstream log(a.path / "metrics.jsonl");
+  std::vector<double> losses;
+  for (std::string line; std::getline(log, line);) losses.push_back(nlohmann::json::parse(line).at("loss").get<double>());
+  REQUIRE(losses.size() == 40);
+  INFO("reconstruction error " << losses.front() << " -> " << losses.back());
+  CHECK(losses.back() < 0.5 * losses.front());
+  CHECK(fs::exists(a.path / "samples" / "data.png"));
+  CHECK(fs::exists(a.path / "checkpoints" / "best.pt"));
+
+  torch::manual_seed(4);
+  autoencoder_trainer first(TinyAutoencoder(), data, opts(b.path, 40), 3);
+  first.run(10);
+  autoencoder_trainer second(TinyAutoencoder(), data, opts(b.path, 40), 3);
+  second.resume(second.checkpoint_path("last"));
+  second.run();
+  cebm_test::check_same_state(*straight.model(), *second.model());
+  cebm::train::ebm_trainer<cebm::models::Cebm> other(cebm::models::Cebm(), data, tiny(b.path), 1);
+  CHECK_THROWS_WITH(other.resume(second.checkpoint_path("last")), Catch::Contains("tiny_autoencoder"));
 }
 
 TEST_CASE("trainer: a checkpoint of another model is refused by name", "[train][errors]") {
@@ -173,8 +224,12 @@ TEST_CASE("divergence guard: stop with the last good checkpoint intact, or roll 
         cebm::models::Cebm(), data,
         tiny(a.path).iterations(4).divergence_threshold(1e-12).on_divergence(cebm::train::divergence_policy::rollback).max_rollbacks(2), 5);
     t.resume(last);
+    std::vector<std::string> messages;
+    t.report_to({{}, [&](const std::string& m) { messages.push_back(m); }});
     CHECK_THROWS_WITH(t.run(), Catch::Contains("diverged at iteration 3"));
     CHECK(t.iteration() == 2);
+    REQUIRE(messages.size() == 2);  // each rollback is told to the caller; the library prints nothing
+    CHECK_THAT(messages[1], Catch::Contains("rollback 2 of 2") && Catch::Contains("learning rates scaled by 0.5"));
   }
   SECTION("a genuinely exploding run (lr 1, no energy regulariser) is caught") {
     temp_dir b;

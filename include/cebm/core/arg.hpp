@@ -12,3 +12,17 @@
                                                    \
  private:                                          \
   T name##_
+
+/// `CEBM_SELF_ARG(type, name) = default;` is CEBM_ARG for a base `template <class Self>` whose
+/// options a derived struct inherits: the setter returns `Self&`, so setters of the base and of the
+/// derived struct chain in any order.
+#define CEBM_SELF_ARG(T, name)                                   \
+ public:                                                         \
+  Self& name(const T& new_##name) {                              \
+    this->name##_ = new_##name;                                  \
+    return static_cast<Self&>(*this);                            \
+  }                                                              \
+  const T& name() const noexcept { return this->name##_; }       \
+                                                                 \
+ private:                                                        \
+  T name##_

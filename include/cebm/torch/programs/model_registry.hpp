@@ -41,12 +41,7 @@ struct ebm_training {
   std::uint64_t seed = 0;
   at::Device device = at::kCPU;
   nlohmann::json config;  ///< the program's record of the run; model_options and trainer_options are added
-  std::shared_ptr<train::process_group> group;
-  bool resume = false;  ///< continue from the run directory's checkpoints/last.pt
-  /// Called after a resume, before run(), e.g. to say where the run continues; may be empty.
-  std::function<void(train::trained_run&)> resumed;
-  /// Called after run() with the trained model, e.g. for the program's summary; may be empty.
-  std::function<void(train::trained_run&)> after_run;
+  train::run_request run;  ///< data parallelism, reporting, resume and the program's hooks
 };
 
 /// What a program hands an entry to evaluate one checkpoint.
@@ -62,6 +57,7 @@ struct checkpoint_evaluation {
   std::string out;
   /// Model-specific evaluation settings a program may set (CLEL's beta_test, the VAE's importance samples).
   nlohmann::json settings = nlohmann::json::object();
+  eval::evaluation_reporter reporter;  ///< where the evaluation's stages and progress go
 };
 
 struct model_entry {
@@ -152,6 +148,7 @@ nlohmann::json evaluate_checkpoint(Model model, checkpoint_evaluation& job, cons
   ctx.model = kind;
   ctx.input = convention.input;
   ctx.device = job.device;
+  ctx.reporter = job.reporter;
   if (convention.langevin) {  // models sampled ancestrally have no buffer
     torch::serialize::InputArchive b;
     const at::Tensor storage = detail::read_buffer_storage(*job.archive, job.path, b);
@@ -200,14 +197,7 @@ model_entry ebm_model(std::string kind, std::string description,
     job.config["model_options"] = job.model_options;
     job.config["trainer_options"] = options_json::to_json(job.options);
     train::ebm_trainer<Model> trainer(model, job.train, job.options, job.seed, job.device, job.config.dump(2));
-    if (job.group) trainer.distribute(job.group);
-    train::trained_run view = train::view_of(trainer);
-    if (job.resume) {
-      trainer.resume(trainer.checkpoint_path("last"));
-      if (job.resumed) job.resumed(view);
-    }
-    trainer.run();
-    if (job.after_run) job.after_run(view);
+    train::drive(trainer, job.run);
   };
   e.evaluate = [make, kind, preset](checkpoint_evaluation& job) {
     const nlohmann::json stored = job.config.value("model_options", nlohmann::json::object());

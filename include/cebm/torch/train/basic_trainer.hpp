@@ -33,16 +33,14 @@
 /// 0's replay buffer on every rank and reseeds rank r > 0 from the seed, r and the iteration, so
 /// exact resume holds for one process only.
 ///
-/// `Options` must provide (as `ebm_trainer_options`, `clel_trainer_options`, `vae_trainer_options`
-/// and `bigan_trainer_options` do): iterations, batch_size, input (data::image_transform_options),
-/// out_dir, log_every, checkpoint_every, keep_every, sample_every, probe_every, probe_reference,
-/// probe_query, divergence_threshold, on_divergence, max_rollbacks, rollback_lr_scale.
+/// `Options` derive from `run_options<Options>` (run_options.hpp): the loop's settings, once.
 ///
-/// `Derived` must provide, publicly (checked when `run()` is instantiated):
-///   std::string model_kind();                            stored as `model_kind`, checked on load
+/// `Derived` writes its step and its metrics:
 ///   bool train_step(std::string& why);                   one iteration; false (with why) = diverged
 ///   std::map<std::string, double> step_values();         the last step's values (may sync a device)
-///   std::string progress_text(const std::map<std::string, double>& row);
+/// and, unless it derives from model_trainer (model_trainer.hpp), which supplies them for one
+/// module and one Adam optimiser:
+///   std::string model_kind();                            stored as `model_kind`, checked on load
 ///   void scale_learning_rates(double factor);            after a rollback
 ///   void save_state(torch::serialize::OutputArchive&);   model, optimisers, buffer, ...
 ///   void load_state(torch::serialize::InputArchive&);
@@ -50,19 +48,24 @@
 ///   std::vector<at::Tensor> trained_parameters();        what the optimisers step (gradients averaged)
 ///   std::vector<at::Tensor> replicated_state();          every parameter and buffer ranks must share
 ///   std::vector<at::Tensor> module_buffers();            buffers the forward changes (batch norm, ...)
-/// and set `last_data_` to the iteration's data batch (model scale) for `samples/data.png`.
-/// A trainer of an energy model sampled by Langevin chains also provides
+/// `run()` checks each hook when it is instantiated and names the one that is missing. Derived may
+/// replace `progress_text(row)` (the values shown with the progress) and reads its batches with
+/// `next_input()`. A trainer of an energy model sampled by Langevin chains also provides
 ///   replay_buffer& buffer();                             its grid `samples/buffer.png`, per-rank reset
 ///   at::Tensor sampling_energy(const at::Tensor& x);     the energy of the long-run chains
-/// and then its Options need sgld, long_run_steps and long_run_chains; a trainer of a model with an
+/// and then its Options need long_run_steps, long_run_chains and sgld; a trainer of a model with an
 /// ancestral sampler (VAE, GAN) provides instead
 ///   at::Tensor sample_images(std::int64_t n, at::Generator& gen);   model-scale samples, `samples/samples.png`
+///
+/// The library prints nothing: a caller that wants progress and messages (a rollback) passes a
+/// `training_reporter` to `report_to()`.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -86,25 +89,33 @@
 #include "cebm/torch/distributed/process_group.hpp"
 #include "cebm/torch/train/divergence_policy.hpp"
 #include "cebm/torch/io/metrics_log.hpp"
-#include "cebm/torch/io/progress.hpp"
 #include "cebm/torch/io/run_directory.hpp"
 #include "cebm/version.hpp"
 
 namespace cebm::train {
 
 namespace detail {
-template <class T, class = void>
-struct has_trainer_hooks : std::false_type {};
-template <class T>
-struct has_trainer_hooks<
-    T, std::void_t<decltype(std::string(std::declval<T&>().model_kind())), decltype(std::declval<T&>().train_step(std::declval<std::string&>())),
-                   decltype(std::declval<T&>().step_values()),
-                   decltype(std::declval<T&>().scale_learning_rates(1.0)),
-                   decltype(std::declval<T&>().save_state(std::declval<torch::serialize::OutputArchive&>())),
-                   decltype(std::declval<T&>().load_state(std::declval<torch::serialize::InputArchive&>())),
-                   decltype(std::declval<T&>().representation(std::declval<const at::Tensor&>())),
-                   decltype(std::declval<T&>().trained_parameters()), decltype(std::declval<T&>().replicated_state()),
-                   decltype(std::declval<T&>().module_buffers())>> : std::true_type {};
+// One detector per hook, so that the static check names the hook that is missing.
+#define CEBM_TRAINER_HOOK(name, ...)                                                      \
+  template <class T, class = void>                                                        \
+  struct has_##name : std::false_type {};                                                 \
+  template <class T>                                                                      \
+  struct has_##name<T, std::void_t<decltype(std::declval<T&>().__VA_ARGS__)>> : std::true_type {};
+CEBM_TRAINER_HOOK(model_kind, model_kind())
+CEBM_TRAINER_HOOK(train_step, train_step(std::declval<std::string&>()))
+CEBM_TRAINER_HOOK(step_values, step_values())
+CEBM_TRAINER_HOOK(scale_learning_rates, scale_learning_rates(1.0))
+CEBM_TRAINER_HOOK(save_state, save_state(std::declval<torch::serialize::OutputArchive&>()))
+CEBM_TRAINER_HOOK(load_state, load_state(std::declval<torch::serialize::InputArchive&>()))
+CEBM_TRAINER_HOOK(representation, representation(std::declval<const at::Tensor&>()))
+CEBM_TRAINER_HOOK(trained_parameters, trained_parameters())
+CEBM_TRAINER_HOOK(replicated_state, replicated_state())
+CEBM_TRAINER_HOOK(module_buffers, module_buffers())
+#undef CEBM_TRAINER_HOOK
+#define CEBM_REQUIRE_HOOK(name, signature)                                                                \
+  static_assert(detail::has_##name<Derived>::value, "cebm::train::basic_trainer<Derived, Options>: Derived " \
+                                                    "lacks the public hook `" signature                     \
+                                                    "` (see cebm/torch/train/basic_trainer.hpp)")
 /// Every parameter, then every buffer, of a module: the `replicated_state()` of one-model trainers.
 inline std::vector<at::Tensor> parameters_and_buffers(const torch::nn::Module& m) {
   std::vector<at::Tensor> state = m.parameters();
@@ -126,6 +137,13 @@ struct has_sample_images<T, std::void_t<decltype(std::declval<T&>().sample_image
     : std::true_type {};
 }  // namespace detail
 
+/// What a trainer tells its caller while it runs (either may be empty).
+struct training_reporter {
+  /// After each logged iteration: iterations done, how many of them in this process, the values.
+  std::function<void(std::int64_t done, std::int64_t done_here, const std::string& values)> progress;
+  std::function<void(const std::string&)> message;
+};
+
 template <class Derived, class Options>
 class basic_trainer {
  public:
@@ -139,6 +157,23 @@ class basic_trainer {
   std::string checkpoint_path(const std::string& name) const { return dir_.checkpoint(name); }
   /// The long-run chains of the last run() (CPU), empty before.
   const at::Tensor& long_run_samples() const { return long_run_; }
+
+  /// Where progress (`progress(done, done_in_this_process, values)` after each logged iteration,
+  /// rank 0 only) and messages (a rollback) go; by default nowhere.
+  void report_to(training_reporter r) { reporter_ = std::move(r); }
+
+  /// The values shown with the progress: every value of the row but the loop's own; a trainer may
+  /// replace it with a shorter line.
+  std::string progress_text(const std::map<std::string, double>& row) const {
+    std::string out;
+    char buf[64];
+    for (const auto& [k, v] : row) {
+      if (k == "iteration" || k == "elapsed_s" || k == "it_per_s") continue;
+      std::snprintf(buf, sizeof buf, "%s%s %.4g", out.empty() ? "" : "  ", k.c_str(), v);
+      out += buf;
+    }
+    return out;
+  }
 
   /// Continue from a checkpoint written by this kind of trainer (`checkpoint_path("last")`).
   void resume(const std::string& path) { load(path); }
@@ -166,22 +201,22 @@ class basic_trainer {
   /// (< iterations) the run stops early as if interrupted there: `last.pt` is written at
   /// `stop_at`, no long run, and a later `resume` + `run()` continues the same schedule.
   void run(std::int64_t stop_at = -1) {
-    static_assert(detail::has_trainer_hooks<Derived>::value,
-                  "cebm::train::basic_trainer<Derived, Options>: Derived lacks one of model_kind(), train_step(why), "
-                  "step_values(), scale_learning_rates(f), save_state(a), load_state(a), representation(x), "
-                  "trained_parameters(), replicated_state(), module_buffers() as public members "
-                  "(see cebm/torch/train/basic_trainer.hpp)");
-    static_assert(detail::has_replay_buffer<Derived>::value || detail::has_sample_images<Derived>::value,
-                  "cebm::train::basic_trainer<Derived, Options>: Derived needs either buffer() and sampling_energy(x) "
-                  "(a Langevin-sampled energy model) or sample_images(n, gen) (an ancestral sampler) as public members "
-                  "(see cebm/torch/train/basic_trainer.hpp)");
+    CEBM_REQUIRE_HOOK(train_step, "bool train_step(std::string& why)");
+    CEBM_REQUIRE_HOOK(step_values, "std::map<std::string, double> step_values()");
+    CEBM_REQUIRE_HOOK(model_kind, "std::string model_kind()");
+    CEBM_REQUIRE_HOOK(scale_learning_rates, "void scale_learning_rates(double factor)");
+    CEBM_REQUIRE_HOOK(save_state, "void save_state(torch::serialize::OutputArchive&)");
+    CEBM_REQUIRE_HOOK(load_state, "void load_state(torch::serialize::InputArchive&)");
+    CEBM_REQUIRE_HOOK(representation, "at::Tensor representation(const at::Tensor& x)");
+    CEBM_REQUIRE_HOOK(trained_parameters, "std::vector<at::Tensor> trained_parameters()");
+    CEBM_REQUIRE_HOOK(replicated_state, "std::vector<at::Tensor> replicated_state()");
+    CEBM_REQUIRE_HOOK(module_buffers, "std::vector<at::Tensor> module_buffers()");
     const bool main = is_main_rank();
     std::optional<metrics_log> log;
     if (main) {
       dir_.create(config_);
       log.emplace(dir_.metrics());
     }
-    progress bar(o_.iterations(), o_.log_every(), "train", main);
     const std::int64_t start = iteration_, target = stop_at < 0 ? o_.iterations() : std::min(stop_at, o_.iterations());
     const auto t0 = std::chrono::steady_clock::now();
     while (iteration_ < target) {
@@ -195,14 +230,15 @@ class basic_trainer {
       const bool end = iteration_ == target;
       const bool log_now = iteration_ % o_.log_every() == 0 || end;
       const bool probe_now = iteration_ % o_.probe_every() == 0 || end;
-      // Read the step's values (a device sync each) only when a row is logged, probed or shown.
+      // Read the step's values (a device sync each) only when a row is logged or probed.
       std::map<std::string, double> row;
-      if (log_now || probe_now || (!group_ && bar.redraws_every_call())) {
+      if (log_now || probe_now) {
         row = mean_over_ranks(self().step_values());
+        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         row["iteration"] = static_cast<double>(iteration_);
-        row["elapsed_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        bar.update(iteration_, iteration_ - start, self().progress_text(row));
-        row["it_per_s"] = bar.rate();
+        row["elapsed_s"] = elapsed;
+        row["it_per_s"] = elapsed > 0 ? static_cast<double>(iteration_ - start) / elapsed : 0.0;
+        if (main && reporter_.progress) reporter_.progress(iteration_, iteration_ - start, self().progress_text(row));
         last_ = row;
       }
       if (main && (iteration_ % o_.sample_every() == 0 || end)) write_samples();
@@ -329,10 +365,7 @@ class basic_trainer {
       : o_(std::move(o)), seed_(seed), device_(device), config_(std::move(config_json)), dir_(o_.out_dir()),
         data_gen_(at::detail::createCPUGenerator(seed)), sample_gen_(make_generator(device, seed + 1)),
         loader_(train, data::loader_options{}.batch_size(o_.batch_size())) {
-    if (o_.iterations() < 0 || o_.log_every() <= 0 || o_.checkpoint_every() <= 0 || o_.keep_every() <= 0 ||
-        o_.sample_every() <= 0 || o_.probe_every() <= 0)
-      throw std::invalid_argument("cebm::train: iterations must be >= 0 and log_every, checkpoint_every, keep_every, "
-                                  "sample_every, probe_every positive");
+    o_.validate();
     auto probe_gen = at::detail::createCPUGenerator(seed + 2);
     const std::int64_t n = train.size(), r = std::min(o_.probe_reference(), n / 2), q = std::min(o_.probe_query(), n - r);
     const at::Tensor perm = at::randperm(n, probe_gen, at::kLong);
@@ -345,6 +378,15 @@ class basic_trainer {
     d.validate();
     const at::Tensor one = data::reshape_images(d.images.narrow(0, 0, 1), in);
     return {one.size(1), one.size(2), one.size(3)};
+  }
+
+  /// The next training batch as model input on the device (noise and dequantisation from the data
+  /// stream); it is also what `samples/data.png` shows.
+  at::Tensor next_input() {
+    const data::image_batch batch = loader_.next(shuffle_gen_);
+    const at::Tensor x = data::to_model_input(batch.images, o_.input(), data_gen_).to(device_);
+    last_data_ = x.detach();
+    return x;
   }
 
   /// False with a reason when `loss` is non-finite or above the divergence threshold; in a
@@ -381,11 +423,12 @@ class basic_trainer {
   data::image_dataset probe_reference_, probe_query_;
   std::int64_t iteration_ = 0, rollbacks_ = 0;
   double best_probe_ = -1;
-  at::Tensor last_data_;  ///< the last iteration's data batch, model scale (set by Derived)
+  at::Tensor last_data_;  ///< the last iteration's data batch, model scale (next_input)
   at::Tensor long_run_;
   std::map<std::string, double> last_;
   std::shared_ptr<process_group> group_;
   std::unique_ptr<gradient_reducer> reducer_;
+  training_reporter reporter_;
 
  private:
   Derived& self() { return static_cast<Derived&>(*this); }
@@ -449,9 +492,12 @@ class basic_trainer {
       sample_gen_.set_current_seed(group_ && group_->rank() > 0 ? rank_seed(1)
                                                                  : seed_ + 1 + 7919 * static_cast<std::uint64_t>(rollbacks_));
       self().scale_learning_rates(o_.rollback_lr_scale());
-      std::fprintf(stderr, "\n%s; rolled back to %s (iteration %lld), rollback %lld of %lld, learning rates scaled by %g\n",
-                   where.c_str(), last.c_str(), (long long)iteration_, (long long)rollbacks_,
-                   (long long)o_.max_rollbacks(), o_.rollback_lr_scale());
+      if (reporter_.message) {
+        char buf[160];
+        std::snprintf(buf, sizeof buf, " (iteration %lld), rollback %lld of %lld, learning rates scaled by %g",
+                      (long long)iteration_, (long long)rollbacks_, (long long)o_.max_rollbacks(), o_.rollback_lr_scale());
+        reporter_.message(where + "; rolled back to " + last + buf);
+      }
       return;
     }
     const std::string message = where + (have_last ? "; the last good checkpoint is " + last : "; no checkpoint was written yet");
@@ -467,7 +513,7 @@ class basic_trainer {
       replay_buffer& buffer = self().buffer();
       const std::int64_t n = std::min<std::int64_t>(64, buffer.capacity());
       dir_.write_grid("buffer", data::to_pixels(buffer.contents().narrow(0, 0, n).cpu(), scale));
-    } else {
+    } else if constexpr (detail::has_sample_images<Derived>::value) {
       // Fixed draws (seed + 3), so successive grids show the same latents as training goes on.
       auto gen = make_generator(device_, seed_ + 3);
       c10::NoGradGuard no_grad;

@@ -76,8 +76,7 @@ class bigan_trainer : public basic_trainer<bigan_trainer, bigan_trainer_options>
   bool train_step(std::string& why) {
     model_->train();
     synchronize_buffers();
-    const data::image_batch batch = loader_.next(shuffle_gen_);
-    const at::Tensor x = data::to_model_input(batch.images, o_.input(), data_gen_).to(device_);
+    const at::Tensor x = next_input();
     const double sigma = instance_noise_std();
     auto noisy = [&](const at::Tensor& v) {
       return sigma > 0 ? v + sigma * at::normal(0.0, 1.0, v.sizes(), sample_gen_, v.options()) : v;
@@ -103,7 +102,6 @@ class bigan_trainer : public basic_trainer<bigan_trainer, bigan_trainer_options>
     average_gradients();
     optimizer_d_.step();
     optimizer_ge_.step();
-    last_data_ = x.detach();
     last_ = {value_d, value_ge, at::sigmoid(d_real.detach()).mean(), at::sigmoid(d_fake.detach()).mean(), sigma};
     return true;
   }

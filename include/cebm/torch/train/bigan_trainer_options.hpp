@@ -11,32 +11,20 @@
 
 #include "cebm/core/arg.hpp"
 #include "cebm/torch/data/transforms.hpp"
-#include "cebm/torch/train/divergence_policy.hpp"
+#include "cebm/torch/train/run_options.hpp"
 
 namespace cebm::train {
 
-struct bigan_trainer_options {
-  CEBM_ARG(std::int64_t, iterations) = 60000;
-  CEBM_ARG(std::int64_t, batch_size) = 100;
+struct bigan_trainer_options : run_options<bigan_trainer_options> {
+  /// [−1, 1] pixels, the tanh range.
+  bigan_trainer_options() : run_options(60000, 100, data::image_transform_options{}, "runs/bigan") {}
+
   CEBM_ARG(double, lr) = 2e-4;
   CEBM_ARG(double, beta1) = 0.5;
   CEBM_ARG(double, beta2) = 0.999;
   /// Std of the Gaussian noise added to both images the discriminator sees, at the first epoch;
   /// it falls linearly per epoch, noise·(T − epoch)/T over the run's T epochs.
   CEBM_ARG(double, instance_noise) = 0.1;
-  CEBM_ARG(data::image_transform_options, input) = data::image_transform_options{};  ///< [−1, 1], the tanh range
-  CEBM_ARG(std::string, out_dir) = "runs/bigan";
-  CEBM_ARG(std::int64_t, log_every) = 10;
-  CEBM_ARG(std::int64_t, checkpoint_every) = 1000;
-  CEBM_ARG(std::int64_t, keep_every) = 10000;
-  CEBM_ARG(std::int64_t, sample_every) = 1000;
-  CEBM_ARG(std::int64_t, probe_every) = 1000;
-  CEBM_ARG(std::int64_t, probe_reference) = 2000;
-  CEBM_ARG(std::int64_t, probe_query) = 1000;
-  CEBM_ARG(double, divergence_threshold) = 1e8;
-  CEBM_ARG(divergence_policy, on_divergence) = divergence_policy::abort;
-  CEBM_ARG(std::int64_t, max_rollbacks) = 3;
-  CEBM_ARG(double, rollback_lr_scale) = 0.5;
 
  public:
   static bigan_trainer_options preset(const std::string& preset) {

@@ -108,8 +108,7 @@ class clel_trainer : public basic_trainer<clel_trainer, clel_trainer_options> {
     set_learning_rates(s);
     model_->train();
 
-    const data::image_batch batch = loader_.next(shuffle_gen_);
-    const at::Tensor x_pos = data::to_model_input(batch.images, o_.input(), data_gen_).to(device_);
+    const at::Tensor x_pos = next_input();
     auto energy = [this](const at::Tensor& x) { return model_->energy(x); };
     const langevin_result chains = persistent_langevin(buffer_, energy, x_pos.size(0), o_.sgld(), sample_gen_);
 
@@ -133,7 +132,6 @@ class clel_trainer : public basic_trainer<clel_trainer, clel_trainer_options> {
     average_gradients();
     ebm_optimizer_.step();
     encoder_optimizer_.step();
-    last_data_ = x_pos.detach();
     last_step_ = {loss, ebm, encoder_loss.detach(), chains.diagnostics};
     last_step_.ebm.loss = ebm.loss.detach();  // keep the values, not the graph
     return true;

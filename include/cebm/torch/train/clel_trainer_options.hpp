@@ -31,14 +31,14 @@
 #include "cebm/torch/clel/ema.hpp"
 #include "cebm/torch/data/transforms.hpp"
 #include "cebm/torch/models/clel.hpp"
-#include "cebm/torch/train/divergence_policy.hpp"
+#include "cebm/torch/train/run_options.hpp"
 
 namespace cebm::train {
 
-struct clel_trainer_options {
+struct clel_trainer_options : run_options<clel_trainer_options> {
+  clel_trainer_options() : run_options(100000, 64, data::image_transform_options::clel(), "runs/clel") { probe_every(2000); }
+
   CEBM_ARG(models::clel_options, model) = {};
-  CEBM_ARG(std::int64_t, iterations) = 100000;
-  CEBM_ARG(std::int64_t, batch_size) = 64;
   /// θ = (f, g): Adam.
   CEBM_ARG(double, ebm_lr) = 1e-4;
   CEBM_ARG(double, ebm_beta1) = 0.0;
@@ -55,24 +55,11 @@ struct clel_trainer_options {
   CEBM_ARG(double, temperature) = 0.2;
   CEBM_ARG(langevin_options, sgld) = langevin_options::clel();
   CEBM_ARG(replay_buffer_options, buffer) = replay_buffer_options::clel();
-  CEBM_ARG(data::image_transform_options, input) = data::image_transform_options::clel();
   /// EMA of the networks: images after which an old value's weight halves; plain copies while the
   /// iteration is below ema_half_life_images / batch_size (the published 20000 / 64 = 312.5).
   CEBM_ARG(double, ema_half_life_images) = 20000.0;
-  CEBM_ARG(std::string, out_dir) = "runs/clel";
-  CEBM_ARG(std::int64_t, log_every) = 10;
-  CEBM_ARG(std::int64_t, checkpoint_every) = 1000;  ///< last.pt (and iter_N.pt when keep_every divides N)
-  CEBM_ARG(std::int64_t, keep_every) = 10000;       ///< iter_N.pt kept every this many iterations
-  CEBM_ARG(std::int64_t, sample_every) = 1000;      ///< PNG grids of data and buffer
-  CEBM_ARG(std::int64_t, probe_every) = 2000;       ///< 1-NN probe of the EMA encoder that picks best.pt
-  CEBM_ARG(std::int64_t, probe_reference) = 2000;   ///< training images used as probe references
-  CEBM_ARG(std::int64_t, probe_query) = 1000;       ///< other training images classified by 1-NN
   CEBM_ARG(std::int64_t, long_run_steps) = 600;     ///< steps of the EMA EBM's fresh chains at the end
   CEBM_ARG(std::int64_t, long_run_chains) = 64;
-  CEBM_ARG(double, divergence_threshold) = 1e8;     ///< |L_EBM + L_LE| above this (or non-finite) diverges
-  CEBM_ARG(divergence_policy, on_divergence) = divergence_policy::abort;
-  CEBM_ARG(std::int64_t, max_rollbacks) = 3;
-  CEBM_ARG(double, rollback_lr_scale) = 0.5;
 
  public:
   /// θ's learning rate at iteration s (before any rollback scaling).

@@ -17,34 +17,21 @@
 #include "cebm/sampling/replay_buffer.hpp"
 #include "cebm/torch/data/transforms.hpp"
 #include "cebm/torch/losses/contrastive_divergence.hpp"
-#include "cebm/torch/train/divergence_policy.hpp"
+#include "cebm/torch/train/run_options.hpp"
 
 namespace cebm::train {
 
-struct ebm_trainer_options {
-  CEBM_ARG(std::int64_t, iterations) = 60000;
-  CEBM_ARG(std::int64_t, batch_size) = 100;
+struct ebm_trainer_options : run_options<ebm_trainer_options> {
+  ebm_trainer_options() : run_options(60000, 100, data::image_transform_options::cebm(), "runs/cebm") {}
+
   CEBM_ARG(double, lr) = 1e-4;
   CEBM_ARG(double, beta1) = 0.9;
   CEBM_ARG(double, beta2) = 0.999;
   CEBM_ARG(cd_options, loss) = cd_options{}.l2(0.1);
   CEBM_ARG(langevin_options, sgld) = langevin_options::cebm();
   CEBM_ARG(replay_buffer_options, buffer) = replay_buffer_options::cebm();
-  CEBM_ARG(data::image_transform_options, input) = data::image_transform_options::cebm();
-  CEBM_ARG(std::string, out_dir) = "runs/cebm";
-  CEBM_ARG(std::int64_t, log_every) = 10;
-  CEBM_ARG(std::int64_t, checkpoint_every) = 1000;  ///< last.pt (and iter_N.pt when keep_every divides N)
-  CEBM_ARG(std::int64_t, keep_every) = 10000;       ///< iter_N.pt kept every this many iterations
-  CEBM_ARG(std::int64_t, sample_every) = 1000;      ///< PNG grids of data and buffer
-  CEBM_ARG(std::int64_t, probe_every) = 1000;       ///< 1-NN probe that picks best.pt
-  CEBM_ARG(std::int64_t, probe_reference) = 2000;   ///< training images used as probe references
-  CEBM_ARG(std::int64_t, probe_query) = 1000;       ///< other training images classified by 1-NN
   CEBM_ARG(std::int64_t, long_run_steps) = 500;     ///< steps of the fresh long-run chains at the end
   CEBM_ARG(std::int64_t, long_run_chains) = 64;
-  CEBM_ARG(double, divergence_threshold) = 1e8;     ///< |loss| above this (or non-finite) diverges
-  CEBM_ARG(divergence_policy, on_divergence) = divergence_policy::abort;
-  CEBM_ARG(std::int64_t, max_rollbacks) = 3;
-  CEBM_ARG(double, rollback_lr_scale) = 0.5;
 
  public:
   /// `preset` is paper, demo or ci; `model` is cebm, gmm_cebm, igebm or harmonium.

@@ -10,8 +10,10 @@
 ///
 /// Covered: image_transform_options, langevin_options (all but the per-step hook),
 /// replay_buffer_options (all but data-initialised buffers), cd_options, ebm_trainer_options,
-/// conv_encoder_options and conjugate_ebm_options. A value of the wrong type names the option.
+/// conv_encoder_options and conjugate_ebm_options; a user's options type joins with a `fields`
+/// overload in this namespace. A value of the wrong type names the option.
 #include <optional>
+#include <type_traits>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -91,115 +93,97 @@ struct value_io<buffer_init> {
 
 }  // namespace detail
 
-// One line per option in the functions below: `o` is the options, `j` the JSON object.
-#define CEBM_OPTION_OUT(name) j[#name] = ::cebm::options_json::detail::value_io<std::decay_t<decltype(o.name())>>::out(o.name())
-#define CEBM_OPTION_IN(name)                                                                                 \
-  do {                                                                                                       \
-    if (j.contains(#name)) {                                                                                 \
-      try {                                                                                                  \
-        o.name(::cebm::options_json::detail::value_io<std::decay_t<decltype(o.name())>>::in(j.at(#name)));  \
-      } catch (const std::exception& e) {                                                                    \
-        throw std::invalid_argument(std::string("cebm::options_json: option ") + #name + ": " + e.what());   \
-      }                                                                                                      \
-    }                                                                                                        \
-  } while (0)
-#define CEBM_OPTION_NESTED_OUT(name) j[#name] = to_json(o.name())
-#define CEBM_OPTION_NESTED_IN(name) \
-  if (j.contains(#name)) o.name(from_json(j.at(#name), o.name()))
+// Each options type lists its options once, in `fields(o, io)`: `io(name, get, set)` for each.
+// to_json and from_json are the two readers of that list. A nested options type (one with a
+// `fields` of its own) becomes a nested object.
+#define CEBM_FIELD(name) \
+  io(#name, [&]() -> const auto& { return o.name(); }, [&](const auto& v) { o.name(v); })
 
-inline nlohmann::json to_json(const data::image_transform_options& o) {
-  nlohmann::json j;
-  CEBM_OPTION_OUT(scale); CEBM_OPTION_OUT(noise_std); CEBM_OPTION_OUT(channels); CEBM_OPTION_OUT(size);
-  CEBM_OPTION_OUT(resize); CEBM_OPTION_OUT(dtype);
+template <class Io>
+void fields(data::image_transform_options& o, Io&& io) {
+  CEBM_FIELD(scale); CEBM_FIELD(noise_std); CEBM_FIELD(channels); CEBM_FIELD(size); CEBM_FIELD(resize); CEBM_FIELD(dtype);
+}
+template <class Io>
+void fields(langevin_options& o, Io&& io) {
+  CEBM_FIELD(steps); CEBM_FIELD(step_size); CEBM_FIELD(noise_std); CEBM_FIELD(grad_clip); CEBM_FIELD(clamp);
+  CEBM_FIELD(metropolis); CEBM_FIELD(skip_nonfinite);
+}
+template <class Io>
+void fields(replay_buffer_options& o, Io&& io) {
+  CEBM_FIELD(capacity); CEBM_FIELD(reinit_prob); CEBM_FIELD(with_replacement); CEBM_FIELD(init); CEBM_FIELD(store_uint8);
+  CEBM_FIELD(uint8_range);
+}
+template <class Io>
+void fields(cd_options& o, Io&& io) {
+  CEBM_FIELD(l2); CEBM_FIELD(regularize);
+}
+/// The run loop's options, for every trainer's options.
+template <class Self, class Io>
+void fields(train::run_options<Self>& o, Io&& io) {
+  CEBM_FIELD(iterations); CEBM_FIELD(batch_size); CEBM_FIELD(input); CEBM_FIELD(out_dir); CEBM_FIELD(log_every);
+  CEBM_FIELD(checkpoint_every); CEBM_FIELD(keep_every); CEBM_FIELD(sample_every); CEBM_FIELD(probe_every);
+  CEBM_FIELD(probe_reference); CEBM_FIELD(probe_query); CEBM_FIELD(divergence_threshold); CEBM_FIELD(on_divergence);
+  CEBM_FIELD(max_rollbacks); CEBM_FIELD(rollback_lr_scale);
+}
+template <class Io>
+void fields(train::ebm_trainer_options& o, Io&& io) {
+  fields(static_cast<train::run_options<train::ebm_trainer_options>&>(o), io);
+  CEBM_FIELD(lr); CEBM_FIELD(beta1); CEBM_FIELD(beta2); CEBM_FIELD(loss); CEBM_FIELD(sgld); CEBM_FIELD(buffer);
+  CEBM_FIELD(long_run_steps); CEBM_FIELD(long_run_chains);
+}
+template <class Io>
+void fields(nn::conv_encoder_options& o, Io&& io) {
+  CEBM_FIELD(in_channels); CEBM_FIELD(image_size); CEBM_FIELD(channels); CEBM_FIELD(hidden); CEBM_FIELD(latent_dim);
+  CEBM_FIELD(head); CEBM_FIELD(heads);
+}
+template <class Io>
+void fields(models::conjugate_ebm_options& o, Io&& io) {
+  CEBM_FIELD(encoder); CEBM_FIELD(components);
+}
+#undef CEBM_FIELD
+
+namespace detail {
+struct any_io {
+  template <class Get, class Set>
+  void operator()(const char*, Get&&, Set&&) const {}
+};
+template <class T, class = void>
+struct has_fields : std::false_type {};
+template <class T>
+struct has_fields<T, std::void_t<decltype(fields(std::declval<T&>(), any_io{}))>> : std::true_type {};
+}  // namespace detail
+
+/// The options as a JSON object, one key per option.
+template <class O>
+nlohmann::json to_json(const O& options) {
+  O o = options;
+  nlohmann::json j = nlohmann::json::object();
+  fields(o, [&](const char* name, auto&& get, auto&&) {
+    using T = std::decay_t<decltype(get())>;
+    if constexpr (detail::has_fields<T>::value) j[name] = to_json(get());
+    else j[name] = detail::value_io<T>::out(get());
+  });
   return j;
 }
-inline data::image_transform_options from_json(const nlohmann::json& j, data::image_transform_options o) {
-  CEBM_OPTION_IN(scale); CEBM_OPTION_IN(noise_std); CEBM_OPTION_IN(channels); CEBM_OPTION_IN(size);
-  CEBM_OPTION_IN(resize); CEBM_OPTION_IN(dtype);
+
+/// `base` with every option `j` names; an option of the wrong type is named in the error.
+template <class O>
+O from_json(const nlohmann::json& j, O o) {
+  fields(o, [&](const char* name, auto&& get, auto&& set) {
+    if (!j.contains(name)) return;
+    using T = std::decay_t<decltype(get())>;
+    try {
+      if constexpr (detail::has_fields<T>::value) set(from_json(j.at(name), get()));
+      else set(detail::value_io<T>::in(j.at(name)));
+    } catch (const std::invalid_argument& e) {
+      const std::string what = e.what();
+      if (what.rfind("cebm::options_json: ", 0) == 0) throw;  // a nested option, already named
+      throw std::invalid_argument(std::string("cebm::options_json: option ") + name + ": " + what);
+    } catch (const std::exception& e) {
+      throw std::invalid_argument(std::string("cebm::options_json: option ") + name + ": " + e.what());
+    }
+  });
   return o;
 }
-
-inline nlohmann::json to_json(const langevin_options& o) {
-  nlohmann::json j;
-  CEBM_OPTION_OUT(steps); CEBM_OPTION_OUT(step_size); CEBM_OPTION_OUT(noise_std); CEBM_OPTION_OUT(grad_clip);
-  CEBM_OPTION_OUT(clamp); CEBM_OPTION_OUT(metropolis); CEBM_OPTION_OUT(skip_nonfinite);
-  return j;
-}
-inline langevin_options from_json(const nlohmann::json& j, langevin_options o) {
-  CEBM_OPTION_IN(steps); CEBM_OPTION_IN(step_size); CEBM_OPTION_IN(noise_std); CEBM_OPTION_IN(grad_clip);
-  CEBM_OPTION_IN(clamp); CEBM_OPTION_IN(metropolis); CEBM_OPTION_IN(skip_nonfinite);
-  return o;
-}
-
-inline nlohmann::json to_json(const replay_buffer_options& o) {
-  nlohmann::json j;
-  CEBM_OPTION_OUT(capacity); CEBM_OPTION_OUT(reinit_prob); CEBM_OPTION_OUT(with_replacement); CEBM_OPTION_OUT(init);
-  CEBM_OPTION_OUT(store_uint8); CEBM_OPTION_OUT(uint8_range);
-  return j;
-}
-inline replay_buffer_options from_json(const nlohmann::json& j, replay_buffer_options o) {
-  CEBM_OPTION_IN(capacity); CEBM_OPTION_IN(reinit_prob); CEBM_OPTION_IN(with_replacement); CEBM_OPTION_IN(init);
-  CEBM_OPTION_IN(store_uint8); CEBM_OPTION_IN(uint8_range);
-  return o;
-}
-
-inline nlohmann::json to_json(const cd_options& o) {
-  nlohmann::json j;
-  CEBM_OPTION_OUT(l2); CEBM_OPTION_OUT(regularize);
-  return j;
-}
-inline cd_options from_json(const nlohmann::json& j, cd_options o) {
-  CEBM_OPTION_IN(l2); CEBM_OPTION_IN(regularize);
-  return o;
-}
-
-inline nlohmann::json to_json(const train::ebm_trainer_options& o) {
-  nlohmann::json j;
-  CEBM_OPTION_OUT(iterations); CEBM_OPTION_OUT(batch_size); CEBM_OPTION_OUT(lr); CEBM_OPTION_OUT(beta1);
-  CEBM_OPTION_OUT(beta2); CEBM_OPTION_NESTED_OUT(loss); CEBM_OPTION_NESTED_OUT(sgld); CEBM_OPTION_NESTED_OUT(buffer);
-  CEBM_OPTION_NESTED_OUT(input); CEBM_OPTION_OUT(out_dir); CEBM_OPTION_OUT(log_every); CEBM_OPTION_OUT(checkpoint_every);
-  CEBM_OPTION_OUT(keep_every); CEBM_OPTION_OUT(sample_every); CEBM_OPTION_OUT(probe_every);
-  CEBM_OPTION_OUT(probe_reference); CEBM_OPTION_OUT(probe_query); CEBM_OPTION_OUT(long_run_steps);
-  CEBM_OPTION_OUT(long_run_chains); CEBM_OPTION_OUT(divergence_threshold); CEBM_OPTION_OUT(on_divergence);
-  CEBM_OPTION_OUT(max_rollbacks); CEBM_OPTION_OUT(rollback_lr_scale);
-  return j;
-}
-inline train::ebm_trainer_options from_json(const nlohmann::json& j, train::ebm_trainer_options o) {
-  CEBM_OPTION_IN(iterations); CEBM_OPTION_IN(batch_size); CEBM_OPTION_IN(lr); CEBM_OPTION_IN(beta1);
-  CEBM_OPTION_IN(beta2); CEBM_OPTION_NESTED_IN(loss); CEBM_OPTION_NESTED_IN(sgld); CEBM_OPTION_NESTED_IN(buffer);
-  CEBM_OPTION_NESTED_IN(input); CEBM_OPTION_IN(out_dir); CEBM_OPTION_IN(log_every); CEBM_OPTION_IN(checkpoint_every);
-  CEBM_OPTION_IN(keep_every); CEBM_OPTION_IN(sample_every); CEBM_OPTION_IN(probe_every);
-  CEBM_OPTION_IN(probe_reference); CEBM_OPTION_IN(probe_query); CEBM_OPTION_IN(long_run_steps);
-  CEBM_OPTION_IN(long_run_chains); CEBM_OPTION_IN(divergence_threshold); CEBM_OPTION_IN(on_divergence);
-  CEBM_OPTION_IN(max_rollbacks); CEBM_OPTION_IN(rollback_lr_scale);
-  return o;
-}
-
-inline nlohmann::json to_json(const nn::conv_encoder_options& o) {
-  nlohmann::json j;
-  CEBM_OPTION_OUT(in_channels); CEBM_OPTION_OUT(image_size); CEBM_OPTION_OUT(channels); CEBM_OPTION_OUT(hidden);
-  CEBM_OPTION_OUT(latent_dim); CEBM_OPTION_OUT(head); CEBM_OPTION_OUT(heads);
-  return j;
-}
-inline nn::conv_encoder_options from_json(const nlohmann::json& j, nn::conv_encoder_options o) {
-  CEBM_OPTION_IN(in_channels); CEBM_OPTION_IN(image_size); CEBM_OPTION_IN(channels); CEBM_OPTION_IN(hidden);
-  CEBM_OPTION_IN(latent_dim); CEBM_OPTION_IN(head); CEBM_OPTION_IN(heads);
-  return o;
-}
-
-inline nlohmann::json to_json(const models::conjugate_ebm_options& o) {
-  nlohmann::json j;
-  CEBM_OPTION_NESTED_OUT(encoder); CEBM_OPTION_OUT(components);
-  return j;
-}
-inline models::conjugate_ebm_options from_json(const nlohmann::json& j, models::conjugate_ebm_options o) {
-  CEBM_OPTION_NESTED_IN(encoder); CEBM_OPTION_IN(components);
-  return o;
-}
-
-#undef CEBM_OPTION_OUT
-#undef CEBM_OPTION_IN
-#undef CEBM_OPTION_NESTED_OUT
-#undef CEBM_OPTION_NESTED_IN
 
 }  // namespace cebm::options_json

@@ -3,13 +3,18 @@
 /// `trained_run`: any cebm trainer seen through what a program reports once it has trained
 /// (iteration, last metrics, best probe, representations, run directory), so that code which
 /// writes summaries needs no trainer type. `view_of(trainer)` refers to the trainer, which must
-/// outlive the view.
+/// outlive the view. `drive(trainer, request)` runs any trainer as a program asks: data-parallel,
+/// reported, resumed, with the program's hooks after a resume and after the run.
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 
 #include <ATen/ATen.h>
+
+#include "cebm/torch/distributed/process_group.hpp"
+#include "cebm/torch/train/basic_trainer.hpp"
 
 namespace cebm::train {
 
@@ -33,6 +38,30 @@ trained_run view_of(Trainer& t) {
           [&t] { return t.options().out_dir(); },
           [&t] { return t.resumed_with_fresh_noise(); },
           t.is_main_rank()};
+}
+
+/// How a program wants a trainer run.
+struct run_request {
+  std::shared_ptr<process_group> group;  ///< data-parallel ranks (null: one process)
+  training_reporter reporter;            ///< where progress and messages go
+  bool resume = false;                   ///< continue from the run directory's checkpoints/last.pt
+  /// After a resume, before training (e.g. to say where the run continues); may be empty.
+  std::function<void(trained_run&)> resumed;
+  /// After training (e.g. the program's summary); may be empty.
+  std::function<void(trained_run&)> after_run;
+};
+
+template <class Trainer>
+void drive(Trainer& trainer, const run_request& r) {
+  if (r.group) trainer.distribute(r.group);
+  trainer.report_to(r.reporter);
+  trained_run view = view_of(trainer);
+  if (r.resume) {
+    trainer.resume(trainer.checkpoint_path("last"));
+    if (r.resumed) r.resumed(view);
+  }
+  trainer.run();
+  if (r.after_run) r.after_run(view);
 }
 
 }  // namespace cebm::train

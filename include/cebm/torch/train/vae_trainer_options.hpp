@@ -11,30 +11,18 @@
 
 #include "cebm/core/arg.hpp"
 #include "cebm/torch/data/transforms.hpp"
-#include "cebm/torch/train/divergence_policy.hpp"
+#include "cebm/torch/train/run_options.hpp"
 
 namespace cebm::train {
 
-struct vae_trainer_options {
-  CEBM_ARG(std::int64_t, iterations) = 60000;
-  CEBM_ARG(std::int64_t, batch_size) = 100;
+struct vae_trainer_options : run_options<vae_trainer_options> {
+  /// [0, 1] pixels, no noise: the Bernoulli likelihood's domain, as published.
+  vae_trainer_options()
+      : run_options(60000, 100, data::image_transform_options{}.scale(data::pixel_scale::unit), "runs/vae") {}
+
   CEBM_ARG(double, lr) = 1e-4;
   CEBM_ARG(double, beta1) = 0.9;
   CEBM_ARG(double, beta2) = 0.999;
-  /// [0, 1] pixels, no noise: the Bernoulli likelihood's domain, as published.
-  CEBM_ARG(data::image_transform_options, input) = data::image_transform_options{}.scale(data::pixel_scale::unit);
-  CEBM_ARG(std::string, out_dir) = "runs/vae";
-  CEBM_ARG(std::int64_t, log_every) = 10;
-  CEBM_ARG(std::int64_t, checkpoint_every) = 1000;
-  CEBM_ARG(std::int64_t, keep_every) = 10000;
-  CEBM_ARG(std::int64_t, sample_every) = 1000;    ///< PNG grids of data and ancestral samples
-  CEBM_ARG(std::int64_t, probe_every) = 1000;
-  CEBM_ARG(std::int64_t, probe_reference) = 2000;
-  CEBM_ARG(std::int64_t, probe_query) = 1000;
-  CEBM_ARG(double, divergence_threshold) = 1e8;
-  CEBM_ARG(divergence_policy, on_divergence) = divergence_policy::abort;
-  CEBM_ARG(std::int64_t, max_rollbacks) = 3;
-  CEBM_ARG(double, rollback_lr_scale) = 0.5;
 
  public:
   /// `preset` is paper, demo or ci; `model` is vae or gmm_vae.

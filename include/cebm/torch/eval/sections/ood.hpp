@@ -1,0 +1,66 @@
+#pragma once
+/// @file
+/// Section 4 of `evaluate`: OOD detection. AUROC / AUPR / FPR@95%TPR of −E(x) and −‖∇ₓE(x)‖ on
+/// noisy test inputs against each named OOD set (in-distribution positive); a model with its own
+/// score `ood_score(x)` (CLEL's s(x) with a test-time β; BIGAN's discriminator) also gets −s(x) on
+/// clean inputs ("model_score"). OOD sets of another geometry are brought to the test set's.
+/// Report: `ood`.
+#include <stdexcept>
+#include <string>
+
+#include "cebm/torch/eval/evaluation_run.hpp"
+#include "cebm/torch/metrics/ood_detection.hpp"
+
+namespace cebm::eval {
+
+template <class Model>
+void ood_section(evaluation_run<Model>& r) {
+  using run = evaluation_run<Model>;
+  const evaluation_options& o = r.o;
+  r.announce(run::has_energy ? "OOD detection: -E(x) and -|grad E(x)| with input noise " + std::to_string(o.ood().noise_std())
+                             : std::string("OOD detection: the model's score s(x)"));
+  auto energy = [&](const at::Tensor& x) {
+    if constexpr (run::has_energy) return r.model->energy(x);
+    else return r.model->ood_score(x);
+  };
+  auto own_score = [&](const at::Tensor& x) {
+    if constexpr (run::has_ood_score) return r.model->ood_score(x);
+    else return r.model->energy(x);
+  };
+  auto scores_of = [&](const data::image_dataset& set, const std::string& name, auto&& score, double noise) {
+    const data::image_dataset s = detail::first(set, o.ood_images());
+    if (s.size() == 0) throw std::invalid_argument("cebm::eval::evaluate: the OOD set '" + name + "' is empty");
+    // Grey <-> RGB, zero padding up, bilinear down.
+    const at::Tensor images = data::reshape_images(
+        s.images, data::image_transform_options{}
+                      .channels(r.test.channels())
+                      .size(r.test.height() == r.test.width() ? r.test.height() : 0)
+                      .resize(s.height() > r.test.height() ? data::resize_mode::bilinear : data::resize_mode::pad));
+    return energy_scores(score, images, r.clean, ood_score_options(o.ood()).device(r.ctx.device).noise_std(noise),
+                         [&](std::int64_t done, std::int64_t total) { r.progress("scores " + name, done, total); });
+  };
+  ood_scores in_scores, in_own;
+  if constexpr (run::has_energy) in_scores = scores_of(r.test, "in-distribution test", energy, o.ood().noise_std());
+  if constexpr (run::has_ood_score) in_own = scores_of(r.test, "in-distribution test, s(x)", own_score, 0.0);
+  nlohmann::json& report = r.report["ood"];
+  report = {{"noise_std", o.ood().noise_std()},
+            {"in_distribution_images", (run::has_energy ? in_scores : in_own).neg_energy.size(0)}};
+  if constexpr (!run::has_energy) report["note"] = r.ctx.model + " defines no density: only its own score s(x)";
+  for (const auto& [name, why] : r.data.skipped_ood) report["skipped"][name] = why;
+  for (const auto& [name, set] : r.data.ood) {
+    nlohmann::json& entry = report["sets"][name];
+    entry = {{"source", set.source}};
+    if constexpr (run::has_energy) {
+      const ood_scores out = scores_of(set, name, energy, o.ood().noise_std());
+      entry["images"] = out.neg_energy.size(0);
+      entry["logp"] = detail::to_json(detection_metrics_of(in_scores.neg_energy, out.neg_energy));
+      entry["grad"] = detail::to_json(detection_metrics_of(in_scores.neg_grad_norm, out.neg_grad_norm));
+    }
+    if constexpr (run::has_ood_score)
+      entry["model_score"] =
+          detail::to_json(detection_metrics_of(in_own.neg_energy, scores_of(set, name + ", s(x)", own_score, 0.0).neg_energy));
+  }
+  r.timed("ood");
+}
+
+}  // namespace cebm::eval
