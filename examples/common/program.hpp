@@ -24,6 +24,7 @@
 #include <cebm/torch/data/datasets.hpp>
 #include <cebm/torch/metrics/nearest_neighbor.hpp>
 #include <cebm/torch/io/progress.hpp>
+#include <cebm/torch/programs/exit_status.hpp>
 #include <cebm/torch/train/run_view.hpp>
 #include <cebm/torch/distributed/process_group.hpp>
 #include <cebm/version.hpp>
@@ -202,20 +203,10 @@ inline double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-/// Runs a program's body, turning exceptions into one line on stderr and an exit code.
+/// Runs a program's body, turning exceptions into one line on stderr and an exit status
+/// (programs/exit_status.hpp).
 inline int guarded(const std::function<int()>& body) {
-  try {
-    return body();
-  } catch (const cebm::train::distributed_error& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 4;
-  } catch (const cebm::train::divergence_error& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 3;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 2;
-  }
+  return cebm::programs::guarded(body, [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
 }
 
 /// Progress on stderr (a line redrawn on a terminal, else a line per logged iteration) and

@@ -30,18 +30,15 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   return cebm_examples::guarded([&] {
-    const cebm_examples::started_process started = cebm_examples::start_training(f);
-    const torch::Device device = started.device;
-    const auto& group = started.group;
-    const auto& data = started.data;
-    const bool colour = data.train.channels() == 3 && data.train.height() == 32;
-    if (!colour && !(data.train.channels() == 1 && data.train.height() == 28))
+    const auto proc = cebm_examples::start_training(f);  // device, ranks and data
+    const bool colour = proc.data.train.channels() == 3 && proc.data.train.height() == 32;
+    if (!colour && !(proc.data.train.channels() == 1 && proc.data.train.height() == 28))
       throw std::invalid_argument("--dataset " + f.dataset + ": the baselines take 1x28x28 or 3x32x32 images, got " +
-                                  std::to_string(data.train.channels()) + "x" + std::to_string(data.train.height()) + "x" +
-                                  std::to_string(data.train.width()));
+                                  std::to_string(proc.data.train.channels()) + "x" + std::to_string(proc.data.train.height()) + "x" +
+                                  std::to_string(proc.data.train.width()));
     auto describe = [&](auto o) {
       if (lr > 0) o.lr(lr);
-      nlohmann::json config = f.config(model, o.out_dir(), o.iterations(), o.batch_size() * (group ? group->world_size() : 1), group.get());
+      nlohmann::json config = f.config(model, o.out_dir(), o.iterations(), o.batch_size() * (proc.group ? proc.group->world_size() : 1), proc.group.get());
       config["lr"] = o.lr();
       config["latent_dim"] = latent_dim;
       std::fprintf(stderr, "%s on %s: seed %llu, %d threads, device %s, run directory %s\n", model.c_str(), f.dataset.c_str(),
@@ -51,23 +48,23 @@ int main(int argc, char** argv) {
     const std::vector<std::string> samples = {"data", "samples"};
     if (model == "bigan") {
       if (colour) throw std::invalid_argument("--model bigan: only the paper's 1x28x28 architecture is shipped");
-      auto [o, config] = describe(f.apply(cebm::train::bigan_trainer_options::preset(f.preset), model, group.get()));
+      auto [o, config] = describe(f.apply(cebm::train::bigan_trainer_options::preset(f.preset), model, proc.group.get()));
       config["instance_noise"] = o.instance_noise();
       config["betas"] = {o.beta1(), o.beta2()};
-      cebm::train::bigan_trainer trainer(cebm::models::Bigan(cebm::models::bigan_options::mnist(latent_dim)), data.train, o,
-                                         f.seed, device, config.dump(2));
-      return cebm_examples::train_and_summarise(trainer, f, model, data, group, "representation", samples);
+      cebm::train::bigan_trainer trainer(cebm::models::Bigan(cebm::models::bigan_options::mnist(latent_dim)), proc.data.train, o,
+                                         f.seed, proc.device, config.dump(2));
+      return cebm_examples::train_and_summarise(trainer, f, model, proc.data, proc.group, "representation", samples);
     }
-    auto [o, config] = describe(f.apply(cebm::train::vae_trainer_options::preset(f.preset, model), model, group.get()));
+    auto [o, config] = describe(f.apply(cebm::train::vae_trainer_options::preset(f.preset, model), model, proc.group.get()));
     const auto options = (colour ? cebm::models::vae_options::cifar(latent_dim) : cebm::models::vae_options::mnist(latent_dim))
                              .components(components);
     if (model == "gmm_vae") {
       config["components"] = components;
-      cebm::train::vae_trainer<cebm::models::GmmVae> trainer(cebm::models::GmmVae(options), data.train, o, f.seed, device,
+      cebm::train::vae_trainer<cebm::models::GmmVae> trainer(cebm::models::GmmVae(options), proc.data.train, o, f.seed, proc.device,
                                                              config.dump(2));
-      return cebm_examples::train_and_summarise(trainer, f, model, data, group, "representation", samples);
+      return cebm_examples::train_and_summarise(trainer, f, model, proc.data, proc.group, "representation", samples);
     }
-    cebm::train::vae_trainer<cebm::models::Vae> trainer(cebm::models::Vae(options), data.train, o, f.seed, device, config.dump(2));
-    return cebm_examples::train_and_summarise(trainer, f, model, data, group, "representation", samples);
+    cebm::train::vae_trainer<cebm::models::Vae> trainer(cebm::models::Vae(options), proc.data.train, o, f.seed, proc.device, config.dump(2));
+    return cebm_examples::train_and_summarise(trainer, f, model, proc.data, proc.group, "representation", samples);
   });
 }

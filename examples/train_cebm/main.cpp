@@ -49,31 +49,28 @@ int main(int argc, char** argv) {
     const std::string kind = !latent.empty() ? kind_of_latent(latent, mixture) : model.empty() ? "cebm" : model;
     const auto& entry = registry.find(kind);
     if (!entry.train) throw std::invalid_argument("--model " + kind + ": not trained by train_cebm (trainable: " + registry.kinds(true) + ")");
-    const cebm_examples::started_process started = cebm_examples::start_training(f);
-    const torch::Device device = started.device;
-    const auto& group = started.group;
-    const auto& data = started.data;
+    const auto proc = cebm_examples::start_training(f);  // device, ranks and data
 
     cebm::programs::ebm_training job;
-    job.options = f.apply(entry.trainer_options(f.preset, f.dataset), kind, group.get());
+    job.options = f.apply(entry.trainer_options(f.preset, f.dataset), kind, proc.group.get());
     if (lr > 0) job.options.lr(lr);
     if (l2 >= 0) job.options.loss(cebm::cd_options(job.options.loss()).l2(l2));
-    job.model_options = entry.model_options({data.train.channels(), data.train.height()}, f.dataset);
+    job.model_options = entry.model_options({proc.data.train.channels(), proc.data.train.height()}, f.dataset);
     if (latent_dim > 0) {  // the encoder's (CEBM), the trunk's (IGEBM) or the hidden units (harmonium)
       if (job.model_options.contains("encoder")) job.model_options["encoder"]["latent_dim"] = latent_dim;
       else if (job.model_options.contains("trunk")) job.model_options["trunk"]["latent_dim"] = latent_dim;
       else if (job.model_options.contains("hidden")) job.model_options["hidden"] = latent_dim;
       else throw std::invalid_argument("--latent-dim: " + kind + " has no latent coordinates to size");
     }
-    job.train = data.train;
+    job.train = proc.data.train;
     job.seed = f.seed;
-    job.device = device;
-    job.run = cebm_examples::run_request(f, job.options, group);
+    job.device = proc.device;
+    job.run = cebm_examples::run_request(f, job.options, proc.group);
     job.config = f.config(kind, job.options.out_dir(), job.options.iterations(),
-                          f.batch_size ? f.batch_size : entry.trainer_options(f.preset, f.dataset).batch_size(), group.get());
+                          f.batch_size ? f.batch_size : entry.trainer_options(f.preset, f.dataset).batch_size(), proc.group.get());
     const auto t0 = std::chrono::steady_clock::now();
     job.run.after_run = [&](cebm::train::trained_run& run) {
-      cebm_examples::write_summary(run, f, kind, data, cebm_examples::seconds_since(t0), "representation",
+      cebm_examples::write_summary(run, f, kind, proc.data, cebm_examples::seconds_since(t0), "representation",
                                    {"data", "buffer", "long_run"});
     };
     std::fprintf(stderr, "%s on %s: seed %llu, %d threads, device %s, run directory %s\n", kind.c_str(), f.dataset.c_str(),

@@ -28,24 +28,21 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   return cebm_examples::guarded([&] {
-    const cebm_examples::started_process started = cebm_examples::start_training(f);
-    const torch::Device device = started.device;
-    const auto& group = started.group;
-    const auto& data = started.data;
+    const auto proc = cebm_examples::start_training(f);  // device, ranks and data
 
-    auto opts = f.apply(cebm::train::clel_trainer_options::preset(f.preset), "clel", group.get());
-    auto model_opts = cebm::models::clel_options(opts.model()).in_channels(data.train.channels()).image_size(data.train.height());
+    auto opts = f.apply(cebm::train::clel_trainer_options::preset(f.preset), "clel", proc.group.get());
+    auto model_opts = cebm::models::clel_options(opts.model()).in_channels(proc.data.train.channels()).image_size(proc.data.train.height());
     if (!size.empty())
       model_opts.size(size == "small" ? cebm::nn::spherical_ebm_size::small
                       : size == "base" ? cebm::nn::spherical_ebm_size::base
                                        : cebm::nn::spherical_ebm_size::large);
     opts.model(model_opts);
-    if (group) opts.ema_half_life_images(opts.ema_half_life_images() / group->world_size());  // in images per rank
+    if (proc.group) opts.ema_half_life_images(opts.ema_half_life_images() / proc.group->world_size());  // in images per rank
     if (ebm_lr > 0) opts.ebm_lr(ebm_lr);
     if (encoder_lr > 0) opts.encoder_lr(encoder_lr);
     const char* size_name[] = {"small", "base", "large"};
-    nlohmann::json config = f.config("clel", opts.out_dir(), opts.iterations(), opts.batch_size() * (group ? group->world_size() : 1),
-                                     group.get());
+    nlohmann::json config = f.config("clel", opts.out_dir(), opts.iterations(), opts.batch_size() * (proc.group ? proc.group->world_size() : 1),
+                                     proc.group.get());
     config.update({{"model_size", size_name[static_cast<int>(opts.model().size())]}, {"ebm_lr", opts.ebm_lr()},
                    {"ebm_betas", {opts.ebm_beta1(), opts.ebm_beta2()}}, {"warmup_iterations", opts.warmup_iterations()},
                    {"encoder_lr", opts.encoder_lr()}, {"encoder_momentum", opts.encoder_momentum()},
@@ -54,10 +51,10 @@ int main(int argc, char** argv) {
                    {"sgld_steps", opts.sgld().steps()}, {"sgld_step_size", opts.sgld().step_size()},
                    {"sgld_noise_std", opts.sgld().noise_std()}, {"buffer_capacity", opts.buffer().capacity()},
                    {"buffer_reinit_prob", opts.buffer().reinit_prob()}, {"augmentation", "strong"},
-                   {"ema_half_life_images", opts.ema_half_life_images() * (group ? group->world_size() : 1)}});
+                   {"ema_half_life_images", opts.ema_half_life_images() * (proc.group ? proc.group->world_size() : 1)}});
     std::fprintf(stderr, "clel on %s: seed %llu, %d threads, device %s, run directory %s\n", f.dataset.c_str(),
                  (unsigned long long)f.seed, torch::get_num_threads(), f.device.c_str(), opts.out_dir().c_str());
-    cebm::train::clel_trainer trainer(cebm::models::Clel(opts.model()), data.train, opts, f.seed, device, config.dump(2));
-    return cebm_examples::train_and_summarise(trainer, f, "clel", data, group, "encoder", {"data", "buffer", "long_run"});
+    cebm::train::clel_trainer trainer(cebm::models::Clel(opts.model()), proc.data.train, opts, f.seed, proc.device, config.dump(2));
+    return cebm_examples::train_and_summarise(trainer, f, "clel", proc.data, proc.group, "encoder", {"data", "buffer", "long_run"});
   });
 }

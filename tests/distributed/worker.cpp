@@ -18,6 +18,7 @@
 #include <cebm/torch/data/idx.hpp>
 #include <cebm/torch/models/cebm.hpp>
 #include <cebm/torch/distributed/process_group.hpp>
+#include <cebm/torch/programs/exit_status.hpp>
 #include <cebm/torch/train/ebm_trainer.hpp>
 
 namespace {
@@ -84,18 +85,13 @@ int trainer(const std::string& out, std::int64_t iterations, bool resume) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
+  auto body = [&] {
     torch::set_num_threads(1);
     const std::string mode = argc > 1 ? argv[1] : "";
     if (mode == "deterministic" && argc == 6) return deterministic(argv[2], std::atoi(argv[3]), std::atoll(argv[4]), std::atof(argv[5]));
     if (mode == "trainer" && argc >= 4) return trainer(argv[2], std::atoll(argv[3]), argc > 4 && std::string(argv[4]) == "resume");
     std::fprintf(stderr, "usage: worker deterministic OUT STEPS GLOBAL_BATCH BUCKET_MB | worker trainer OUT ITERATIONS [resume]\n");
     return 2;
-  } catch (const cebm::train::distributed_error& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 4;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 2;
-  }
+  };
+  return cebm::programs::guarded(body, [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
 }

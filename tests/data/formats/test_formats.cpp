@@ -889,6 +889,13 @@ void mutate(bytes_t& b, std::mt19937_64& rng) {
 
 struct fuzz_tally {
   std::size_t parsed = 0, refused = 0;
+  /// Every input was either parsed or refused, and the mutations reached both outcomes.
+  void check_both_outcomes(std::size_t n) const {
+    INFO("parsed " << parsed << ", refused " << refused);
+    CHECK(parsed + refused == n);
+    CHECK(parsed > 0);
+    CHECK(refused > 0);
+  }
 };
 
 template <class Parse>
@@ -940,10 +947,7 @@ TEST_CASE("corruption: the CIFAR-10 parser returns or throws, never crashes", "[
     mutate(input, rng);
     run_one(input, parse, tally);
   }
-  INFO("parsed " << tally.parsed << ", refused " << tally.refused);
-  CHECK(tally.parsed + tally.refused == n);
-  CHECK(tally.parsed > 0);
-  CHECK(tally.refused > 0);
+  tally.check_both_outcomes(n);
 }
 
 TEST_CASE("corruption: the MAT-file parser returns or throws, never crashes", "[data][formats][svhn][corruption]") {
@@ -973,10 +977,7 @@ TEST_CASE("corruption: the MAT-file parser returns or throws, never crashes", "[
     }
     run_one(input, parse, tally);
   }
-  INFO("parsed " << tally.parsed << ", refused " << tally.refused);
-  CHECK(tally.parsed + tally.refused == n);
-  CHECK(tally.parsed > 0);
-  CHECK(tally.refused > 0);
+  tally.check_both_outcomes(n);
 }
 
 // ---------------------------------------------------------------------------------------------

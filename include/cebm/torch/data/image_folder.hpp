@@ -1,7 +1,7 @@
 #pragma once
 /// @file
 /// A folder of image files as an unlabelled dataset, for out-of-distribution sets such as DTD
-/// textures, and `write_png` for sample grids. Decoding and encoding go through stb (target
+/// textures (`write_png`, for sample grids, is io/png.hpp's). Decoding goes through stb (target
 /// `cebm::image_io`): PNG of any bit depth with 1–4 channels (grey, grey+alpha, RGB, RGBA), and
 /// JPEG/BMP, which stb also reads.
 ///
@@ -33,15 +33,14 @@
 
 #if __has_include(<stb_image.h>)
 #include <stb_image.h>
-#include <stb_image_write.h>
 #else
 #include <stb/stb_image.h>
-#include <stb/stb_image_write.h>
 #endif
 
 #include "cebm/core/arg.hpp"
 #include "cebm/torch/data/file_bytes.hpp"
 #include "cebm/torch/data/image_dataset.hpp"
+#include "cebm/torch/io/png.hpp"
 
 namespace cebm::data {
 
@@ -168,37 +167,6 @@ inline image_dataset load_image_folder(const std::string& dir, const image_folde
   image_dataset out{at::stack(images, 0), at::full({n}, -1, at::kLong), dir};
   out.validate();
   return out;
-}
-
-/// Writes uint8 [C, H, W] (C = 1 grey or 3 RGB, any device and layout) as a PNG file.
-inline void write_png(const std::string& path, const at::Tensor& image) {
-  if (!image.defined() || image.scalar_type() != at::kByte || image.dim() != 3)
-    throw std::invalid_argument("write_png: " + path + ": image must be uint8 [C, H, W], got " +
-                                (image.defined() ? std::string(c10::str(image.sizes())) + " " +
-                                                       std::string(c10::toString(image.scalar_type()))
-                                                 : std::string("an undefined tensor")));
-  const std::int64_t c = image.size(0), h = image.size(1), w = image.size(2);
-  if (c != 1 && c != 3)
-    throw std::invalid_argument("write_png: " + path + ": image has " + std::to_string(c) +
-                                " channels, expected 1 (grey) or 3 (RGB)");
-  if (h <= 0 || w <= 0 || h > INT_MAX / 4 || w > INT_MAX / (4 * c))
-    throw std::invalid_argument("write_png: " + path + ": cannot write an image of " + std::to_string(h) + "×" +
-                                std::to_string(w) + " pixels");
-  const at::Tensor hwc = image.to(at::kCPU).permute({1, 2, 0}).contiguous();
-  std::vector<std::uint8_t> encoded;
-  auto append = [](void* context, void* data, int size) {
-    auto* out = static_cast<std::vector<std::uint8_t>*>(context);
-    const auto* bytes = static_cast<const std::uint8_t*>(data);
-    out->insert(out->end(), bytes, bytes + size);
-  };
-  if (!stbi_write_png_to_func(append, &encoded, static_cast<int>(w), static_cast<int>(h), static_cast<int>(c),
-                              hwc.data_ptr<std::uint8_t>(), static_cast<int>(w * c)))
-    throw std::runtime_error("write_png: " + path + ": PNG encoding failed");
-  std::ofstream file(path, std::ios::binary | std::ios::trunc);
-  if (!file) throw std::runtime_error("write_png: " + path + ": cannot open for writing (" + std::strerror(errno) + ")");
-  file.write(reinterpret_cast<const char*>(encoded.data()), static_cast<std::streamsize>(encoded.size()));
-  file.close();
-  if (!file) throw std::runtime_error("write_png: " + path + ": write failed (" + std::strerror(errno) + ")");
 }
 
 }  // namespace cebm::data

@@ -25,7 +25,7 @@
 #include "cebm/sampling/langevin_options.hpp"
 #include "cebm/torch/clel/conditional_energy.hpp"
 #include "cebm/torch/data/image_dataset.hpp"
-#include "cebm/torch/data/image_folder.hpp"
+#include "cebm/torch/io/png.hpp"
 #include "cebm/torch/data/transforms.hpp"
 #include "cebm/torch/eval/few_label.hpp"
 #include "cebm/torch/eval/frechet.hpp"

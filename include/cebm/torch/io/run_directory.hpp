@@ -15,7 +15,7 @@
 
 #include <ATen/ATen.h>
 
-#include "cebm/torch/data/image_folder.hpp"
+#include "cebm/torch/io/png.hpp"
 #include "cebm/torch/io/image_grid.hpp"
 #include "cebm/torch/io/metrics_log.hpp"
 

@@ -31,6 +31,8 @@
 #include <torch/nn/options/conv.h>
 #include <torch/nn/pimpl.h>
 
+#include "cebm/torch/nn/detail/default_init.hpp"
+
 namespace cebm::nn {
 
 namespace detail {
@@ -103,21 +105,12 @@ class Conv2dImpl : public torch::nn::Cloneable<Conv2dImpl> {
         get_if<torch::enumtype::kZeros>(&options_.padding_mode()) == nullptr)
       throw std::invalid_argument("cebm::nn::Conv2d: supports one group and explicit zero padding only");
     weight = register_parameter("weight", at::empty({options_.out_channels(), options_.in_channels(), k[0], k[1]}));
-    if (options_.bias())
-      bias = register_parameter("bias", at::empty({options_.out_channels()}));
-    else
-      bias = at::Tensor();
+    bias = detail::register_bias(*this, options_.out_channels(), options_.bias());
     reset_parameters();
   }
 
   /// libtorch's `Conv2d` initialisation: W ~ kaiming-uniform(a = √5), b ~ U(±1/√fan_in).
-  void reset_parameters() {
-    torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));
-    if (bias.defined()) {
-      const double bound = 1.0 / std::sqrt(static_cast<double>(weight[0].numel()));
-      torch::nn::init::uniform_(bias, -bound, bound);
-    }
-  }
+  void reset_parameters() { detail::default_init(weight, bias); }
 
   /// x: [B, in_channels, H, W] → [B, out_channels, H', W'].
   at::Tensor forward(const at::Tensor& x) {

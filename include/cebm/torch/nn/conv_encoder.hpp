@@ -24,17 +24,13 @@
 #include "cebm/torch/nn/dense.hpp"
 #include "cebm/torch/nn/detail/conv_swish_stack.hpp"
 #include "cebm/torch/nn/swish.hpp"
+#include "cebm/torch/nn/trunk_options.hpp"
 
 namespace cebm::nn {
 
 enum class encoder_head { split, shared, linear };
 
-struct conv_encoder_options {
-  CEBM_ARG(std::int64_t, in_channels) = 1;
-  CEBM_ARG(std::int64_t, image_size) = 28;
-  CEBM_ARG(std::vector<std::int64_t>, channels) = std::vector<std::int64_t>{64, 64, 32, 32};
-  CEBM_ARG(std::int64_t, hidden) = 128;
-  CEBM_ARG(std::int64_t, latent_dim) = 128;
+struct conv_encoder_options : trunk_options<conv_encoder_options> {
   CEBM_ARG(encoder_head, head) = encoder_head::split;
   CEBM_ARG(std::int64_t, heads) = 2;  ///< S: raw outputs, one per sufficient statistic
 

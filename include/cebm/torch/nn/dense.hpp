@@ -26,6 +26,8 @@
 #include <torch/nn/options/linear.h>
 #include <torch/nn/pimpl.h>
 
+#include "cebm/torch/nn/detail/default_init.hpp"
+
 namespace cebm::nn {
 
 /// y = x Wᵀ + b (W [out, in], b [out] or undefined), through oneDNN where it can (file comment).
@@ -51,21 +53,12 @@ class DenseImpl : public torch::nn::Cloneable<DenseImpl> {
                                   std::to_string(options_.in_features()) + ", out_features " +
                                   std::to_string(options_.out_features()));
     weight = register_parameter("weight", at::empty({options_.out_features(), options_.in_features()}));
-    if (options_.bias())
-      bias = register_parameter("bias", at::empty({options_.out_features()}));
-    else
-      bias = at::Tensor();
+    bias = detail::register_bias(*this, options_.out_features(), options_.bias());
     reset_parameters();
   }
 
   /// libtorch's `Linear` initialisation: W ~ kaiming-uniform(a = √5), b ~ U(±1/√in).
-  void reset_parameters() {
-    torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));
-    if (bias.defined()) {
-      const double bound = 1.0 / std::sqrt(static_cast<double>(options_.in_features()));
-      torch::nn::init::uniform_(bias, -bound, bound);
-    }
-  }
+  void reset_parameters() { detail::default_init(weight, bias); }
 
   /// x: [..., in_features] → [..., out_features].
   at::Tensor forward(const at::Tensor& x) {

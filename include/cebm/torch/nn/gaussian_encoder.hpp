@@ -26,17 +26,13 @@
 #include "cebm/core/arg.hpp"
 #include "cebm/torch/nn/conv.hpp"
 #include "cebm/torch/nn/dense.hpp"
+#include "cebm/torch/nn/trunk_options.hpp"
 
 namespace cebm::nn {
 
 enum class activation { relu, leaky_relu };
 
-struct gaussian_encoder_options {
-  CEBM_ARG(std::int64_t, in_channels) = 1;
-  CEBM_ARG(std::int64_t, image_size) = 28;
-  CEBM_ARG(std::vector<std::int64_t>, channels) = std::vector<std::int64_t>{64, 64, 32, 32};
-  CEBM_ARG(std::int64_t, hidden) = 128;
-  CEBM_ARG(std::int64_t, latent_dim) = 128;
+struct gaussian_encoder_options : trunk_options<gaussian_encoder_options> {
   CEBM_ARG(activation, act) = activation::relu;
   CEBM_ARG(bool, batch_norm) = false;
 

@@ -20,15 +20,11 @@
 #include "cebm/torch/nn/conv.hpp"
 #include "cebm/torch/nn/dense.hpp"
 #include "cebm/torch/nn/gaussian_encoder.hpp"
+#include "cebm/torch/nn/trunk_options.hpp"
 
 namespace cebm::nn {
 
-struct joint_discriminator_options {
-  CEBM_ARG(std::int64_t, in_channels) = 1;
-  CEBM_ARG(std::int64_t, image_size) = 28;
-  CEBM_ARG(std::vector<std::int64_t>, channels) = std::vector<std::int64_t>{64, 64, 32, 32};
-  CEBM_ARG(std::int64_t, hidden) = 128;
-  CEBM_ARG(std::int64_t, latent_dim) = 128;
+struct joint_discriminator_options : trunk_options<joint_discriminator_options> {
   CEBM_ARG(double, dropout) = 0.2;
 
  public:

@@ -41,14 +41,7 @@ class ProjectionHeadImpl : public torch::nn::Cloneable<ProjectionHeadImpl> {
   void reset() override {
     if (o_.in_features() <= 0 || o_.hidden() <= 0 || o_.out_features() <= 0)
       throw std::invalid_argument("cebm::nn::ProjectionHead: in_features, hidden and out_features must be positive");
-    Dense l1(torch::nn::LinearOptions(o_.in_features(), o_.hidden()).bias(false));
-    Dense l2(torch::nn::LinearOptions(o_.hidden(), o_.out_features()).bias(false));
-    detail::clel_init(*l1);
-    detail::clel_init(*l2);
-    mlp_ = register_module(
-        "mlp", torch::nn::Sequential(
-                   l1, torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(detail::clel_negative_slope)),
-                   l2));
+    mlp_ = register_module("mlp", detail::clel_mlp(o_.in_features(), o_.hidden(), o_.out_features(), /*bias=*/false));
   }
 
   /// u: [..., in_features] → g(u), [..., out_features].

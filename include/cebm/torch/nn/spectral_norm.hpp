@@ -57,6 +57,7 @@
 #include "cebm/core/arg.hpp"
 #include "cebm/torch/nn/conv.hpp"
 #include "cebm/torch/nn/dense.hpp"
+#include "cebm/torch/nn/detail/default_init.hpp"
 
 namespace cebm::nn {
 
@@ -132,15 +133,54 @@ struct spectral_weight {
 
 }  // namespace detail
 
+/// What both spectrally normalised layers share: the weight triple (W, u, v), the bias, their
+/// registration and initialisation, and the accessors. `Derived` supplies `reset()` (checks and
+/// `register_weight(sizes, out, with_bias)`) and `forward`.
+template <class Derived>
+class spectral_layer : public torch::nn::Cloneable<Derived> {
+ public:
+  /// libtorch's default initialisation of W and the bias, then fresh singular vectors.
+  void reset_parameters() {
+    detail::default_init(sn_.weight_orig, bias_);
+    sn_.reset_singular_vectors();
+  }
+  /// Redraws u, v and runs `init_iterations` power steps on the current W (call after changing W).
+  void reset_singular_vectors() { sn_.reset_singular_vectors(); }
+  /// Runs `steps` power steps now, whatever the mode.
+  void power_iterate(std::int64_t steps) { sn_.power_iterate(steps); }
+
+  /// σ = uᵀ W̄ v from the current u, v (no iteration), differentiable in W; a 0-dim tensor.
+  at::Tensor sigma() const { return sn_.sigma(); }
+  /// W / σ from the current u, v (no iteration).
+  at::Tensor weight() const { return sn_.weight_orig / sn_.sigma(); }
+  const at::Tensor& weight_orig() const { return sn_.weight_orig; }
+  const at::Tensor& bias() const { return bias_; }
+  const at::Tensor& u() const { return sn_.u; }
+  const at::Tensor& v() const { return sn_.v; }
+  const spectral_norm_options& spectral_options() const { return sn_.options; }
+
+ protected:
+  explicit spectral_layer(spectral_norm_options sn) { sn_.options = std::move(sn); }
+
+  /// Registers W (`sizes`), u, v and the bias [sizes[0]], and initialises them.
+  void register_weight(const std::vector<std::int64_t>& sizes, bool with_bias) {
+    sn_.register_on(*this, sizes);
+    bias_ = detail::register_bias(*this, sizes[0], with_bias);
+    reset_parameters();
+  }
+
+  detail::spectral_weight sn_;
+  at::Tensor bias_;
+};
+
 /// A 2-D convolution whose weight is spectrally normalised (see the file comment). Takes the same
 /// `torch::nn::Conv2dOptions` as `torch::nn::Conv2d` (every padding and padding mode).
-class SpectralConv2dImpl : public torch::nn::Cloneable<SpectralConv2dImpl> {
+class SpectralConv2dImpl : public spectral_layer<SpectralConv2dImpl> {
  public:
   SpectralConv2dImpl(std::int64_t in_channels, std::int64_t out_channels, torch::ExpandingArray<2> kernel_size)
       : SpectralConv2dImpl(torch::nn::Conv2dOptions(in_channels, out_channels, kernel_size)) {}
   explicit SpectralConv2dImpl(torch::nn::Conv2dOptions options, spectral_norm_options sn = {})
-      : options_(std::move(options)) {
-    sn_.options = std::move(sn);
+      : spectral_layer(std::move(sn)), options_(std::move(options)) {
     reset();
   }
 
@@ -159,22 +199,7 @@ class SpectralConv2dImpl : public torch::nn::Cloneable<SpectralConv2dImpl> {
         if (s != 1) throw std::invalid_argument(std::string(where) + ": padding 'same' needs stride 1");
     std::vector<std::int64_t> sizes{o.out_channels(), o.in_channels() / o.groups()};
     sizes.insert(sizes.end(), o.kernel_size()->begin(), o.kernel_size()->end());
-    sn_.register_on(*this, sizes);
-    if (o.bias())
-      bias_ = register_parameter("bias", at::empty({o.out_channels()}));
-    else
-      bias_ = at::Tensor();
-    reset_parameters();
-  }
-
-  /// libtorch's default `Conv2d` initialisation, then fresh singular vectors.
-  void reset_parameters() {
-    torch::nn::init::kaiming_uniform_(sn_.weight_orig, std::sqrt(5.0));
-    if (bias_.defined()) {
-      const double bound = 1.0 / std::sqrt(static_cast<double>(sn_.weight_orig[0].numel()));
-      torch::nn::init::uniform_(bias_, -bound, bound);
-    }
-    sn_.reset_singular_vectors();
+    register_weight(sizes, o.bias());
   }
 
   /// x: [B, in_channels, H, W] → [B, out_channels, H', W'] with the weight W / σ.
@@ -184,21 +209,6 @@ class SpectralConv2dImpl : public torch::nn::Cloneable<SpectralConv2dImpl> {
                                   ", H, W], got " + std::string(c10::str(x.sizes())));
     return convolve(x, sn_.normalized(is_training()));
   }
-
-  /// Redraws u, v and runs `init_iterations` power steps on the current W (call after changing W).
-  void reset_singular_vectors() { sn_.reset_singular_vectors(); }
-  /// Runs `steps` power steps now, whatever the mode.
-  void power_iterate(std::int64_t steps) { sn_.power_iterate(steps); }
-
-  /// σ = uᵀ W̄ v from the current u, v (no iteration), differentiable in W; a 0-dim tensor.
-  at::Tensor sigma() const { return sn_.sigma(); }
-  /// W / σ from the current u, v (no iteration).
-  at::Tensor weight() const { return sn_.weight_orig / sn_.sigma(); }
-  const at::Tensor& weight_orig() const { return sn_.weight_orig; }
-  const at::Tensor& bias() const { return bias_; }
-  const at::Tensor& u() const { return sn_.u; }
-  const at::Tensor& v() const { return sn_.v; }
-  const spectral_norm_options& spectral_options() const { return sn_.options; }
 
   void pretty_print(std::ostream& stream) const override {
     stream << "cebm::nn::SpectralConv2d(" << options_.in_channels() << ", " << options_.out_channels()
@@ -245,20 +255,17 @@ class SpectralConv2dImpl : public torch::nn::Cloneable<SpectralConv2dImpl> {
   }
 
   torch::nn::Conv2dOptions options_;
-  detail::spectral_weight sn_;
-  at::Tensor bias_;
 };
 TORCH_MODULE(SpectralConv2d);
 
 /// A linear layer y = x (W/σ)ᵀ + b whose weight is spectrally normalised (see the file comment).
 /// Takes the same `torch::nn::LinearOptions` as `torch::nn::Linear`.
-class SpectralLinearImpl : public torch::nn::Cloneable<SpectralLinearImpl> {
+class SpectralLinearImpl : public spectral_layer<SpectralLinearImpl> {
  public:
   SpectralLinearImpl(std::int64_t in_features, std::int64_t out_features)
       : SpectralLinearImpl(torch::nn::LinearOptions(in_features, out_features)) {}
   explicit SpectralLinearImpl(torch::nn::LinearOptions options, spectral_norm_options sn = {})
-      : options_(std::move(options)) {
-    sn_.options = std::move(sn);
+      : spectral_layer(std::move(sn)), options_(std::move(options)) {
     reset();
   }
 
@@ -268,22 +275,7 @@ class SpectralLinearImpl : public torch::nn::Cloneable<SpectralLinearImpl> {
       throw std::invalid_argument("cebm::nn::SpectralLinear: need positive feature counts, got in_features " +
                                   std::to_string(options_.in_features()) + ", out_features " +
                                   std::to_string(options_.out_features()));
-    sn_.register_on(*this, {options_.out_features(), options_.in_features()});
-    if (options_.bias())
-      bias_ = register_parameter("bias", at::empty({options_.out_features()}));
-    else
-      bias_ = at::Tensor();
-    reset_parameters();
-  }
-
-  /// libtorch's default `Linear` initialisation, then fresh singular vectors.
-  void reset_parameters() {
-    torch::nn::init::kaiming_uniform_(sn_.weight_orig, std::sqrt(5.0));
-    if (bias_.defined()) {
-      const double bound = 1.0 / std::sqrt(static_cast<double>(options_.in_features()));
-      torch::nn::init::uniform_(bias_, -bound, bound);
-    }
-    sn_.reset_singular_vectors();
+    register_weight({options_.out_features(), options_.in_features()}, options_.bias());
   }
 
   /// x: [..., in_features] → [..., out_features] with the weight W / σ.
@@ -294,21 +286,6 @@ class SpectralLinearImpl : public torch::nn::Cloneable<SpectralLinearImpl> {
     return nn::linear(x, sn_.normalized(is_training()), bias_);
   }
 
-  /// Redraws u, v and runs `init_iterations` power steps on the current W (call after changing W).
-  void reset_singular_vectors() { sn_.reset_singular_vectors(); }
-  /// Runs `steps` power steps now, whatever the mode.
-  void power_iterate(std::int64_t steps) { sn_.power_iterate(steps); }
-
-  /// σ = uᵀ W v from the current u, v (no iteration), differentiable in W; a 0-dim tensor.
-  at::Tensor sigma() const { return sn_.sigma(); }
-  /// W / σ from the current u, v (no iteration).
-  at::Tensor weight() const { return sn_.weight_orig / sn_.sigma(); }
-  const at::Tensor& weight_orig() const { return sn_.weight_orig; }
-  const at::Tensor& bias() const { return bias_; }
-  const at::Tensor& u() const { return sn_.u; }
-  const at::Tensor& v() const { return sn_.v; }
-  const spectral_norm_options& spectral_options() const { return sn_.options; }
-
   void pretty_print(std::ostream& stream) const override {
     stream << "cebm::nn::SpectralLinear(in_features=" << options_.in_features()
            << ", out_features=" << options_.out_features() << ", bias=" << (options_.bias() ? "true" : "false") << ")";
@@ -318,8 +295,6 @@ class SpectralLinearImpl : public torch::nn::Cloneable<SpectralLinearImpl> {
 
  private:
   torch::nn::LinearOptions options_;
-  detail::spectral_weight sn_;
-  at::Tensor bias_;
 };
 TORCH_MODULE(SpectralLinear);
 

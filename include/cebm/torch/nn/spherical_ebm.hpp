@@ -92,13 +92,7 @@ class SphericalEbmImpl : public torch::nn::Cloneable<SphericalEbmImpl> {
     }
     trunks_ = register_module("trunks", trunks_);
 
-    Dense l1(pooled, o_.hidden()), l2(o_.hidden(), o_.feature_dim());
-    detail::clel_init(*l1);
-    detail::clel_init(*l2);
-    head_ = register_module(
-        "head", torch::nn::Sequential(
-                    l1, torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(detail::clel_negative_slope)),
-                    l2));
+    head_ = register_module("head", detail::clel_mlp(pooled, o_.hidden(), o_.feature_dim(), /*bias=*/true));
   }
 
   /// x: [B, in_channels, image_size, image_size], pixels in [0, 1] → f(x), [B, feature_dim].

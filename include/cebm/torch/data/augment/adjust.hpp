@@ -11,6 +11,8 @@
 ///
 /// Greyscale images (C = 1) have S = 0, so saturation and hue leave them unchanged and return them
 /// as they are (Kornia rejects one-channel images there).
+#include <vector>
+
 #include <ATen/ATen.h>
 
 #include "cebm/torch/data/augment/detail.hpp"
@@ -32,26 +34,31 @@ inline at::Tensor adjust_contrast(const at::Tensor& x, const at::Tensor& c) {
   return (x * detail::per_sample(c, x, where, "c")).clamp(0.0, 1.0);
 }
 
+namespace detail {
+/// x with HSV channel `channel` replaced by change(that channel, the per-sample factor); grey
+/// images (one channel) have neither hue nor saturation and come back as they are.
+template <class Change>
+at::Tensor adjust_hsv(const at::Tensor& x, const at::Tensor& factor, std::int64_t channel, const char* where,
+                      const char* name, Change&& change) {
+  check_images(x, where);
+  const at::Tensor f = per_sample(factor, x, where, name);
+  if (x.size(1) == 1) return x;
+  std::vector<at::Tensor> hsv = rgb_to_hsv(x).split(1, 1);
+  hsv[channel] = change(hsv[channel], f);
+  return hsv_to_rgb(at::cat(hsv, 1)).clamp(0.0, 1.0);
+}
+}  // namespace detail
+
 /// Saturation S ↦ clamp(S · s, 0, 1) in HSV.
 inline at::Tensor adjust_saturation(const at::Tensor& x, const at::Tensor& s) {
-  constexpr const char* where = "cebm::data::adjust_saturation";
-  detail::check_images(x, where);
-  const at::Tensor factor = detail::per_sample(s, x, where, "s");
-  if (x.size(1) == 1) return x;
-  const at::Tensor hsv = rgb_to_hsv(x);
-  const at::Tensor sat = (hsv.narrow(1, 1, 1) * factor).clamp(0.0, 1.0);
-  return hsv_to_rgb(at::cat({hsv.narrow(1, 0, 1), sat, hsv.narrow(1, 2, 1)}, 1)).clamp(0.0, 1.0);
+  return detail::adjust_hsv(x, s, 1, "cebm::data::adjust_saturation", "s",
+                            [](const at::Tensor& sat, const at::Tensor& f) { return (sat * f).clamp(0.0, 1.0); });
 }
 
 /// Hue H ↦ H + 2πh (h in turns; h = 1/3 takes red to green) in HSV.
 inline at::Tensor adjust_hue(const at::Tensor& x, const at::Tensor& h) {
-  constexpr const char* where = "cebm::data::adjust_hue";
-  detail::check_images(x, where);
-  const at::Tensor turns = detail::per_sample(h, x, where, "h");
-  if (x.size(1) == 1) return x;
-  const at::Tensor hsv = rgb_to_hsv(x);
-  const at::Tensor hue = hsv.narrow(1, 0, 1) + turns * (2.0 * M_PI);
-  return hsv_to_rgb(at::cat({hue, hsv.narrow(1, 1, 2)}, 1)).clamp(0.0, 1.0);
+  return detail::adjust_hsv(x, h, 0, "cebm::data::adjust_hue", "h",
+                            [](const at::Tensor& hue, const at::Tensor& turns) { return hue + turns * (2.0 * M_PI); });
 }
 
 }  // namespace cebm::data

@@ -4,7 +4,7 @@
 /// (`embedding_pca.png`) with the explained variance. Report: `embedding`.
 #include <vector>
 
-#include "cebm/torch/data/image_folder.hpp"
+#include "cebm/torch/io/png.hpp"
 #include "cebm/torch/eval/evaluation_run.hpp"
 #include "cebm/torch/eval/plot.hpp"
 #include "cebm/torch/metrics/pca.hpp"

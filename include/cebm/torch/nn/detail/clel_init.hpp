@@ -6,10 +6,12 @@
 ///                spectral-norm vectors (torch registers spectral norm after the init);
 ///   linear:      W ~ N(0, 0.01²), b = 0.
 #include <cmath>
+#include <cstdint>
 
 #include <ATen/ATen.h>
 #include <torch/nn/init.h>
-
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/container/sequential.h>
 
 #include "cebm/torch/nn/dense.hpp"
 #include "cebm/torch/nn/spectral_norm.hpp"
@@ -29,6 +31,14 @@ inline void clel_init(SpectralConv2dImpl& conv) {
 inline void clel_init(DenseImpl& linear) {
   torch::nn::init::normal_(linear.weight, 0.0, 0.01);
   if (linear.bias.defined()) torch::nn::init::zeros_(linear.bias);
+}
+
+/// Linear → LeakyReLU → linear, each linear with the CLEL initialisation: f's head and g.
+inline torch::nn::Sequential clel_mlp(std::int64_t in, std::int64_t hidden, std::int64_t out, bool bias) {
+  Dense l1(torch::nn::LinearOptions(in, hidden).bias(bias)), l2(torch::nn::LinearOptions(hidden, out).bias(bias));
+  clel_init(*l1);
+  clel_init(*l2);
+  return torch::nn::Sequential(l1, torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(clel_negative_slope)), l2);
 }
 
 }  // namespace cebm::nn::detail
