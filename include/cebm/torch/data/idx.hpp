@@ -45,7 +45,13 @@ inline at::Tensor read_idx(const std::string& path) {
   for (std::size_t d = 0; d < rank; ++d) {
     const std::uint8_t* p = bytes.data() + 4 + 4 * d;
     dims[d] = (std::int64_t(p[0]) << 24) | (std::int64_t(p[1]) << 16) | (std::int64_t(p[2]) << 8) | std::int64_t(p[3]);
-    count *= static_cast<std::uint64_t>(dims[d]);
+  }
+  for (std::size_t d = 0; d < rank; ++d) {  // the product, refusing one past what a tensor can hold
+    const auto n = static_cast<std::uint64_t>(dims[d]);
+    if (n != 0 && count > static_cast<std::uint64_t>(INT64_MAX) / n)
+      throw std::runtime_error(path + ": IDX dimensions " + std::string(c10::str(at::IntArrayRef(dims))) +
+                               " describe more than 2^63 bytes (a corrupt header?)");
+    count *= n;
   }
   if (bytes.size() - header != count)
     throw std::runtime_error(path + ": expected " + std::to_string(count) + " data bytes for dimensions " +

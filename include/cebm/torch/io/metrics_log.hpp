@@ -2,7 +2,11 @@
 /// @file
 /// `metrics_log`: one JSON object per line (`metrics.jsonl`), flushed per row so a crashed run
 /// keeps its history. Values are numbers; non-finite ones are written as null (JSON has no NaN).
+#include <cerrno>
 #include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -15,13 +19,48 @@ class metrics_log {
  public:
   metrics_log() = default;
   /// Appends to `path` (creating it), so a resumed run continues the same file.
-  explicit metrics_log(const std::string& path) : out_(path, std::ios::app) {
-    if (!out_) throw std::runtime_error(path + ": cannot open the metrics log for writing");
+  explicit metrics_log(const std::string& path) : path_(path), out_(path, std::ios::app) {
+    if (!out_) throw std::runtime_error(path + ": cannot open the metrics log for writing (" + std::strerror(errno) + ")");
   }
   void write(const std::map<std::string, double>& row) {
     if (!out_.is_open()) return;
     out_ << format(row) << '\n';
     out_.flush();
+    if (!out_) throw std::runtime_error(path_ + ": cannot write the metrics log (" + std::strerror(errno) + ")");
+  }
+
+  /// Keeps the rows of the log at `path` up to iteration `last` (those of the model a checkpoint
+  /// at `last` holds) and drops the later ones, which a resumed or rolled-back run is about to
+  /// redo; the file is replaced atomically. No file: nothing to do.
+  static void truncate_after(const std::string& path, std::int64_t last) {
+    std::ifstream in(path);
+    if (!in) return;
+    std::string kept, line;
+    bool dropped = false;
+    while (std::getline(in, line)) {
+      const std::size_t at = line.find("\"iteration\": ");
+      if (at != std::string::npos && std::strtod(line.c_str() + at + 14, nullptr) > static_cast<double>(last)) {
+        dropped = true;
+        continue;
+      }
+      kept += line + '\n';
+    }
+    in.close();
+    if (!dropped) return;
+    const std::string tmp = path + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << kept;
+      out.flush();
+      if (!out) {
+        std::remove(tmp.c_str());
+        throw std::runtime_error(path + ": cannot rewrite the metrics log (" + std::strerror(errno) + ")");
+      }
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+      std::remove(tmp.c_str());
+      throw std::runtime_error(path + ": cannot replace the metrics log (" + std::strerror(errno) + ")");
+    }
   }
   static std::string format(const std::map<std::string, double>& row) {
     std::string s = "{";
@@ -41,6 +80,7 @@ class metrics_log {
   }
 
  private:
+  std::string path_;
   std::ofstream out_;
 };
 

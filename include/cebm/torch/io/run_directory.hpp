@@ -2,13 +2,20 @@
 /// @file
 /// `run_directory`: the files of one training run, shared by every trainer:
 ///
-///   config.json                          the program's configuration (written when given)
-///   metrics.jsonl                        one JSON row per logged iteration (appended on resume)
+///   .lock                                held by the process running in it (run_lock.hpp)
+///   config.json                          the program's configuration, as the run started
+///   config_history.jsonl                 a row per resume that changed it: the iteration and the new one
+///   metrics.jsonl                        one JSON row per logged iteration (cut back to the
+///                                        checkpoint's iteration on resume and rollback)
 ///   checkpoints/{last,best,iter_N}.pt    written atomically (checkpoint.hpp)
 ///   samples/<name>.png                   image grids
 ///   DIVERGED                             why a run stopped, with its last metrics row
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -32,13 +39,43 @@ class run_directory {
   std::string sample(const std::string& name) const { return (root_ / "samples" / (name + ".png")).string(); }
   std::string file(const std::string& name) const { return (root_ / name).string(); }
 
-  /// Creates the directories and, when `config_json` is not empty, writes config.json.
-  void create(const std::string& config_json = "") const {
+  /// Creates the directories and, when `config_json` is not empty, records the configuration: a
+  /// new run (`resumed_at` < 0) writes config.json; a resumed one keeps it and appends the new
+  /// configuration to config_history.jsonl when it differs from the last one recorded.
+  void create(const std::string& config_json = "", std::int64_t resumed_at = -1) const {
     std::filesystem::create_directories(root_ / "checkpoints");
     std::filesystem::create_directories(root_ / "samples");
     if (config_json.empty()) return;
-    std::ofstream out(root_ / "config.json");
-    if (!(out << config_json << '\n')) throw std::runtime_error(file("config.json") + ": cannot write");
+    if (resumed_at < 0 || !std::filesystem::exists(root_ / "config.json")) {
+      write_text("config.json", config_json + '\n', std::ios::trunc);
+      return;
+    }
+    std::string line = config_json;  // JSON: a line break outside strings is only white space
+    for (char& c : line)
+      if (c == '\n') c = ' ';
+    const std::string last = last_recorded_config();
+    if (last == line) return;
+    write_text("config_history.jsonl", "{\"resumed_at_iteration\": " + std::to_string(resumed_at) + ", \"config\": " + line + "}\n",
+               std::ios::app);
+  }
+
+  /// Whether a run has written here: a checkpoint, metrics or a configuration.
+  bool holds_run() const {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    return fs::exists(root_ / "checkpoints" / "last.pt", ec) || fs::exists(root_ / "config.json", ec) ||
+           (fs::exists(root_ / "metrics.jsonl", ec) && fs::file_size(root_ / "metrics.jsonl", ec) > 0);
+  }
+
+  /// Removes what a run writes (checkpoints, samples, metrics, configuration, notes, summary),
+  /// nothing else: a deliberate fresh start in the same directory.
+  void clear() const {
+    std::error_code ec;
+    for (const char* name : {"checkpoints", "samples", "metrics.jsonl", "config.json", "config_history.jsonl", "DIVERGED",
+                             "summary.json", "summary.md"}) {
+      std::filesystem::remove_all(root_ / name, ec);
+      if (ec) throw std::runtime_error(file(name) + ": cannot remove (" + ec.message() + ")");
+    }
   }
 
   /// metrics.jsonl, opened for appending.
@@ -51,10 +88,35 @@ class run_directory {
 
   /// The DIVERGED note: the message and the last metrics row.
   void write_diverged(const std::string& message, const std::map<std::string, double>& last_row) const {
-    std::ofstream(root_ / "DIVERGED") << message << '\n' << metrics_log::format(last_row) << '\n';
+    write_text("DIVERGED", message + '\n' + metrics_log::format(last_row) + '\n', std::ios::trunc);
   }
 
  private:
+  void write_text(const std::string& name, const std::string& text, std::ios::openmode mode) const {
+    std::ofstream out(root_ / name, mode);
+    out << text;
+    out.flush();
+    if (!out) throw std::runtime_error(file(name) + ": cannot write (" + std::strerror(errno) + ")");
+  }
+
+  /// The configuration the run last recorded (config.json, or the last history row's), one line.
+  std::string last_recorded_config() const {
+    std::string last, line;
+    std::ifstream history(root_ / "config_history.jsonl");
+    while (std::getline(history, line))
+      if (!line.empty()) last = line;
+    if (!last.empty()) {
+      const std::size_t at = last.find("\"config\": ");
+      return at == std::string::npos ? std::string() : last.substr(at + 10, last.size() - at - 11);
+    }
+    std::ifstream config(root_ / "config.json");
+    std::string text((std::istreambuf_iterator<char>(config)), std::istreambuf_iterator<char>());
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    for (char& c : text)
+      if (c == '\n') c = ' ';
+    return text;
+  }
+
   std::filesystem::path root_;
 };
 

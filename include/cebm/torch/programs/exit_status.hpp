@@ -1,7 +1,8 @@
 #pragma once
 /// @file
 /// The exit statuses of a program built on cebm (the bundled ones use them):
-///   0 done, 1 bad flags (CLI11's), 2 bad input or data, 3 training diverged, 4 a distributed failure.
+///   0 done, 1 bad flags (CLI11's), 2 bad input or data, 3 training diverged, 4 a distributed failure,
+///   128 + the signal when SIGINT or SIGTERM stopped the run (130, 143; stop_signals.hpp).
 /// `guarded(body, report)` runs a program's body and turns an escaping exception into one line for
 /// `report` ("error: …") and its status.
 #include <exception>
@@ -10,10 +11,12 @@
 
 #include "cebm/torch/distributed/process_group.hpp"
 #include "cebm/torch/train/divergence_policy.hpp"
+#include "cebm/torch/train/stop_signals.hpp"
 
 namespace cebm::programs {
 
 inline int exit_status_of(const std::exception& e) {
+  if (const auto* stopped = dynamic_cast<const train::interrupted_error*>(&e)) return 128 + stopped->signal;
   if (dynamic_cast<const train::distributed_error*>(&e)) return 4;
   if (dynamic_cast<const train::divergence_error*>(&e)) return 3;
   return 2;

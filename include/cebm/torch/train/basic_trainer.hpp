@@ -90,6 +90,8 @@
 #include "cebm/torch/train/divergence_policy.hpp"
 #include "cebm/torch/io/metrics_log.hpp"
 #include "cebm/torch/io/run_directory.hpp"
+#include "cebm/torch/io/run_lock.hpp"
+#include "cebm/torch/train/stop_signals.hpp"
 #include "cebm/version.hpp"
 
 namespace cebm::train {
@@ -176,7 +178,18 @@ class basic_trainer {
   }
 
   /// Continue from a checkpoint written by this kind of trainer (`checkpoint_path("last")`).
-  void resume(const std::string& path) { load(path); }
+  void resume(const std::string& path) {
+    load(path);
+    resumed_ = true;
+  }
+
+  /// A run started without resume() where a run has written (checkpoints, metrics,
+  /// configuration) is refused unless `overwrite`: then run() first removes that run's files.
+  void overwrite_existing_run(bool overwrite) { overwrite_ = overwrite; }
+  /// The configuration the checkpoint resumed from was written with ("" before a resume, or for a
+  /// checkpoint without one), and this trainer's: a program compares them (what may change).
+  const std::string& stored_config() const { return stored_config_; }
+  const std::string& config() const { return config_; }
 
   /// Train data-parallel with the ranks of `group` (call before run(), step() or resume()). Every
   /// rank must construct its trainer with the same options, seed and dataset.
@@ -212,11 +225,14 @@ class basic_trainer {
     CEBM_REQUIRE_HOOK(replicated_state, "std::vector<at::Tensor> replicated_state()");
     CEBM_REQUIRE_HOOK(module_buffers, "std::vector<at::Tensor> module_buffers()");
     const bool main = is_main_rank();
-    std::optional<metrics_log> log;
-    if (main) {
-      dir_.create(config_);
-      log.emplace(dir_.metrics());
-    }
+    struct end_of_run {  // however run() ends: the log closed, the directory's lock released
+      basic_trainer* t;
+      ~end_of_run() {
+        t->log_.reset();
+        t->lock_.release();
+      }
+    } closing{this};
+    if (main) open_run_directory();
     const std::int64_t start = iteration_, target = stop_at < 0 ? o_.iterations() : std::min(stop_at, o_.iterations());
     const auto t0 = std::chrono::steady_clock::now();
     while (iteration_ < target) {
@@ -250,11 +266,12 @@ class basic_trainer {
           save(checkpoint_path("best"));
         }
       }
-      if (log_now && main) log->write(row);
+      if (log_now && main) log_->write(row);
       if (iteration_ % o_.checkpoint_every() == 0 || end) {
         save(checkpoint_path("last"));
         if (iteration_ % o_.keep_every() == 0) save(checkpoint_path("iter_" + std::to_string(iteration_)));
       }
+      if (!end && stop_requested()) stop();
     }
     if constexpr (detail::has_replay_buffer<Derived>::value)
       if (iteration_ == o_.iterations() && main) write_long_run();
@@ -323,6 +340,8 @@ class basic_trainer {
       throw std::runtime_error(path + ": holds a " + (kind.isString() ? kind.toStringRef() : std::string("non-cebm")) +
                                " checkpoint, this trainer trains " + want);
     self().load_state(a);
+    c10::IValue stored;
+    stored_config_ = a.try_read("config", stored) && stored.isString() ? stored.toStringRef() : std::string();
     torch::serialize::InputArchive ld;
     a.read("loader", ld);
     loader_.load(ld);
@@ -351,6 +370,11 @@ class basic_trainer {
     iteration_ = it.item<std::int64_t>();
     best_probe_ = best.item<double>();
     rollbacks_ = rb.item<std::int64_t>();
+    if (log_) {  // a rollback: the log forgets the iterations the checkpoint's model never reached
+      log_.reset();
+      metrics_log::truncate_after(dir_.file("metrics.jsonl"), iteration_);
+      log_.emplace(dir_.metrics());
+    }
     if (group_) {  // rank 0's checkpoint: rank r > 0 takes its own streams, everyone rank 0's state
       if (group_->rank() > 0) {
         data_gen_.set_current_seed(rank_seed(0));
@@ -429,9 +453,48 @@ class basic_trainer {
   std::shared_ptr<process_group> group_;
   std::unique_ptr<gradient_reducer> reducer_;
   training_reporter reporter_;
+  run_lock lock_;                    ///< held by rank 0 while run() runs
+  std::optional<metrics_log> log_;   ///< open while run() runs (rank 0)
+  bool resumed_ = false, overwrite_ = false;
+  std::string stored_config_;
 
  private:
   Derived& self() { return static_cast<Derived&>(*this); }
+
+  /// Rank 0 at the start of run(): the directory's lock (a second process is refused), no new run
+  /// over an old one, the configuration recorded, and the log cut back to this iteration (a run
+  /// killed after its last checkpoint logged iterations the checkpoint's model never reached).
+  void open_run_directory() {
+    lock_ = run_lock(dir_.root());
+    if (!resumed_ && dir_.holds_run()) {
+      if (!overwrite_)
+        throw std::runtime_error(dir_.root().string() + ": holds a run already; continue it (the programs' --resume) or "
+                                 "start over deliberately (--overwrite), or choose another directory");
+      dir_.clear();
+    }
+    dir_.create(config_, resumed_ ? iteration_ : -1);
+    metrics_log::truncate_after(dir_.file("metrics.jsonl"), iteration_);
+    log_.emplace(dir_.metrics());
+  }
+
+  /// Whether SIGINT or SIGTERM asked the run to stop (stop_signals.hpp); in a data-parallel run,
+  /// whether any rank was asked (one collective), so that every rank stops after the same iteration.
+  bool stop_requested() {
+    const int signal = stop_signal().load();
+    if (!group_) return signal != 0;
+    return group_->sum({signal != 0 ? 1.0 : 0.0})[0] > 0;
+  }
+
+  /// Ends an interrupted run: last.pt at this iteration (unless just written), then
+  /// interrupted_error.
+  void stop() {
+    if (iteration_ % o_.checkpoint_every() != 0) save(checkpoint_path("last"));
+    const int signal = stop_signal().load();
+    throw interrupted_error("interrupted" + std::string(signal == SIGINT ? " (SIGINT)" : signal == SIGTERM ? " (SIGTERM)" : "") +
+                                " after iteration " + std::to_string(iteration_) + "; " + checkpoint_path("last") +
+                                " holds it (continue with --resume)",
+                            signal != 0 ? signal : SIGTERM);
+  }
 
   /// One train_step; a std::domain_error (non-finite energies in the sampler or the loss) is a
   /// divergence, agreed with the other ranks like a bad loss.

@@ -45,8 +45,12 @@ struct run_request {
   std::shared_ptr<process_group> group;  ///< data-parallel ranks (null: one process)
   training_reporter reporter;            ///< where progress and messages go
   bool resume = false;                   ///< continue from the run directory's checkpoints/last.pt
+  /// After a resume, before training: the configuration the checkpoint was written with and this
+  /// run's (e.g. to refuse a change of the run's maths); may be empty.
+  std::function<void(const std::string& stored, const std::string& now)> check_settings;
   /// After a resume, before training (e.g. to say where the run continues); may be empty.
   std::function<void(trained_run&)> resumed;
+  bool overwrite = false;                ///< a new run where one has written starts over (else refused)
   /// After training (e.g. the program's summary); may be empty.
   std::function<void(trained_run&)> after_run;
 };
@@ -56,8 +60,10 @@ void drive(Trainer& trainer, const run_request& r) {
   if (r.group) trainer.distribute(r.group);
   trainer.report_to(r.reporter);
   trained_run view = view_of(trainer);
+  trainer.overwrite_existing_run(r.overwrite);
   if (r.resume) {
     trainer.resume(trainer.checkpoint_path("last"));
+    if (r.check_settings) r.check_settings(trainer.stored_config(), trainer.config());
     if (r.resumed) r.resumed(view);
   }
   trainer.run();
