@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -40,6 +41,38 @@ inline std::uint32_t read_le(const std::uint8_t* p, int bytes) {
 }
 inline std::uint64_t read_le64(const std::uint8_t* p) {
   return static_cast<std::uint64_t>(read_le(p, 4)) | (static_cast<std::uint64_t>(read_le(p + 4, 4)) << 32);
+}
+
+/// CRC-32 of `size` bytes (zlib takes at most 4 GiB a call).
+inline std::uint32_t crc_of_stored(const std::uint8_t* p, std::uint64_t size) {
+  uLong c = crc32(0L, Z_NULL, 0);
+  for (std::uint64_t done = 0; done < size;) {
+    const uInt chunk = static_cast<uInt>(std::min<std::uint64_t>(size - done, 1u << 30));
+    c = crc32(c, p + done, chunk);
+    done += chunk;
+  }
+  return static_cast<std::uint32_t>(c);
+}
+
+/// CRC-32 of what `size` bytes of raw deflate data inflate to (torch deflates small records such
+/// as code); none when they do not inflate.
+inline std::optional<std::uint32_t> crc_of_deflated(const std::uint8_t* p, std::uint64_t size) {
+  z_stream s{};
+  if (size > 0xFFFFFFFFu || inflateInit2(&s, -MAX_WBITS) != Z_OK) return std::nullopt;
+  s.next_in = const_cast<Bytef*>(p);
+  s.avail_in = static_cast<uInt>(size);
+  uLong c = crc32(0L, Z_NULL, 0);
+  unsigned char out[1 << 15];
+  int status = Z_OK;
+  while (status == Z_OK) {
+    s.next_out = out;
+    s.avail_out = sizeof out;
+    status = inflate(&s, Z_NO_FLUSH);
+    c = crc32(c, out, static_cast<uInt>(sizeof out - s.avail_out));
+  }
+  inflateEnd(&s);
+  if (status != Z_STREAM_END) return std::nullopt;
+  return static_cast<std::uint32_t>(c);
 }
 
 }  // namespace detail
@@ -92,18 +125,14 @@ inline void verify_checkpoint_checksums(const std::string& path, const std::vect
       }
       if (local == 0xFFFFFFFF) local = detail::read_le64(f);
     }
-    if (method != 0) throw bad(name + ": compressed records are not what torch writes");
+    if (method != 0 && method != 8) throw bad(name + ": compression method " + std::to_string(method));
     if (local + 30 > n || detail::read_le(b + local, 4) != 0x04034b50) throw bad(name + ": local header missing");
     const std::uint64_t data = local + 30 + detail::read_le(b + local + 26, 2) + detail::read_le(b + local + 28, 2);
     if (data + size > n) throw bad(name + ": record runs past the end of the file");
-    std::uint64_t done = 0;
-    uLong c = crc32(0L, Z_NULL, 0);
-    while (done < size) {  // zlib takes at most 4 GiB a call
-      const uInt chunk = static_cast<uInt>(std::min<std::uint64_t>(size - done, 1u << 30));
-      c = crc32(c, b + data + done, chunk);
-      done += chunk;
-    }
-    if (static_cast<std::uint32_t>(c) != crc) throw bad("record " + name + " fails its CRC-32 check");
+    const std::optional<std::uint32_t> c =
+        method == 0 ? detail::crc_of_stored(b + data, size) : detail::crc_of_deflated(b + data, size);
+    if (!c) throw bad("record " + name + " does not inflate");
+    if (*c != crc) throw bad("record " + name + " fails its CRC-32 check");
     p += 46 + name_len + extra_len + comment_len;
   }
 }

@@ -39,7 +39,7 @@ class metrics_log {
     bool dropped = false;
     while (std::getline(in, line)) {
       const std::size_t at = line.find("\"iteration\": ");
-      if (at != std::string::npos && std::strtod(line.c_str() + at + 14, nullptr) > static_cast<double>(last)) {
+      if (at != std::string::npos && std::strtod(line.c_str() + at + std::strlen("\"iteration\": "), nullptr) > static_cast<double>(last)) {
         dropped = true;
         continue;
       }
