@@ -36,8 +36,6 @@ class progress {
     std::fflush(stderr);
   }
   double rate() const { return rate_; }
-  /// True on a terminal, where every call redraws the line (so callers should supply values).
-  bool redraws_every_call() const { return tty_; }
 
  private:
   std::int64_t total_, every_;
