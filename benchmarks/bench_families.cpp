@@ -136,13 +136,17 @@ void row_dots(const double* x, const double* y, std::int64_t rows, std::int64_t 
 // library call being measured) and, for Eigen, `hand_loop(out)` writing `hand_size()` doubles laid
 // out as the generic result is (a pack's statistics one after another, each column-major).
 
+/// The [rows, cols] shape of an op's inputs (batch × latent coordinates).
+struct op_shape {
+  std::int64_t rows, cols;
+};
+
 /// The inputs of a Gaussian op on one pack of natural parameters.
 template <class Arr>
-struct gaussian_input {
-  std::int64_t rows, cols;
+struct gaussian_input : op_shape {
   cebm::param_pack<Arr, 2> lambda;
   gaussian_input(std::int64_t b, std::int64_t k, std::mt19937_64& gen)
-      : rows(b), cols(k), lambda(gaussian_params<Arr>(b, k, gen)) {}
+      : op_shape{b, k}, lambda(gaussian_params<Arr>(b, k, gen)) {}
 };
 
 template <class Arr>
@@ -178,12 +182,11 @@ struct gaussian_mean_params : gaussian_input<Arr> {
 };
 
 template <class Arr>
-struct gaussian_bregman_divergence {
+struct gaussian_bregman_divergence : op_shape {
   static constexpr const char* name = "gaussian_bregman_divergence";
-  std::int64_t rows, cols;
   cebm::param_pack<Arr, 2> lambda1, lambda2;
   gaussian_bregman_divergence(std::int64_t b, std::int64_t k, std::mt19937_64& gen)
-      : rows(b), cols(k), lambda1(gaussian_params<Arr>(b, k, gen)), lambda2(gaussian_params<Arr>(b, k, gen)) {}
+      : op_shape{b, k}, lambda1(gaussian_params<Arr>(b, k, gen)), lambda2(gaussian_params<Arr>(b, k, gen)) {}
 
   Arr generic() const { return cebm::bregman_divergence<cebm::gaussian>(lambda1, lambda2); }
   std::int64_t hand_size() const { return rows; }
@@ -201,12 +204,11 @@ struct gaussian_bregman_divergence {
 };
 
 template <class Arr>
-struct gaussian_posterior_params {
+struct gaussian_posterior_params : op_shape {
   static constexpr const char* name = "gaussian_posterior_params";
-  std::int64_t rows, cols;
   cebm::param_pack<Arr, 2> bias, t;
   gaussian_posterior_params(std::int64_t b, std::int64_t k, std::mt19937_64& gen)
-      : rows(b), cols(k), bias(gaussian_params<Arr>(1, k, gen)),
+      : op_shape{b, k}, bias(gaussian_params<Arr>(1, k, gen)),
         t(cebm::gaussian_statistics(as<Arr>(uniform(b, k, -2.0, 2.0, gen)), as<Arr>(uniform(b, k, -1.0, 1.0, gen)))) {}
 
   cebm::param_pack<Arr, 2> generic() const { return cebm::posterior_params<cebm::gaussian>(bias, t); }
@@ -222,12 +224,11 @@ struct gaussian_posterior_params {
 };
 
 template <class Arr>
-struct von_mises_fisher_log_normalizer {
+struct von_mises_fisher_log_normalizer : op_shape {
   static constexpr const char* name = "von_mises_fisher_log_normalizer";
-  std::int64_t rows, cols;
   cebm::param_pack<Arr, 1> theta;
   von_mises_fisher_log_normalizer(std::int64_t b, std::int64_t k, std::mt19937_64& gen)
-      : rows(b), cols(k), theta(vmf_params<Arr>(b, k, gen)) {}
+      : op_shape{b, k}, theta(vmf_params<Arr>(b, k, gen)) {}
 
   Arr generic() const { return cebm::von_mises_fisher::log_normalizer(theta); }
   std::int64_t hand_size() const { return rows; }
@@ -238,13 +239,12 @@ struct von_mises_fisher_log_normalizer {
 };
 
 template <class Arr>
-struct von_mises_fisher_mean_params {
+struct von_mises_fisher_mean_params : op_shape {
   static constexpr const char* name = "von_mises_fisher_mean_params";
-  std::int64_t rows, cols;
   cebm::param_pack<Arr, 1> theta;
   mutable std::vector<double> ratio;  // the hand loop's scratch row, allocated once
   von_mises_fisher_mean_params(std::int64_t b, std::int64_t k, std::mt19937_64& gen)
-      : rows(b), cols(k), theta(vmf_params<Arr>(b, k, gen)), ratio(static_cast<std::size_t>(b)) {}
+      : op_shape{b, k}, theta(vmf_params<Arr>(b, k, gen)), ratio(static_cast<std::size_t>(b)) {}
 
   cebm::param_pack<Arr, 1> generic() const { return cebm::von_mises_fisher::mean_params(theta); }
   std::int64_t hand_size() const { return rows * cols; }
@@ -259,13 +259,12 @@ struct von_mises_fisher_mean_params {
 };
 
 template <class Arr>
-struct von_mises_fisher_bregman_divergence {
+struct von_mises_fisher_bregman_divergence : op_shape {
   static constexpr const char* name = "von_mises_fisher_bregman_divergence";
-  std::int64_t rows, cols;
   cebm::param_pack<Arr, 1> theta1, theta2;
   mutable std::vector<double> q1, q2, cross;  // the hand loop's scratch rows, allocated once
   von_mises_fisher_bregman_divergence(std::int64_t b, std::int64_t k, std::mt19937_64& gen)
-      : rows(b), cols(k), theta1(vmf_params<Arr>(b, k, gen)), theta2(vmf_params<Arr>(b, k, gen)),
+      : op_shape{b, k}, theta1(vmf_params<Arr>(b, k, gen)), theta2(vmf_params<Arr>(b, k, gen)),
         q1(static_cast<std::size_t>(b)), q2(static_cast<std::size_t>(b)), cross(static_cast<std::size_t>(b)) {}
 
   Arr generic() const { return cebm::bregman_divergence<cebm::von_mises_fisher>(theta1, theta2); }

@@ -15,6 +15,8 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 #include <thread>
 #include <type_traits>
 
@@ -49,13 +51,21 @@ struct run_flags {
   std::string preset = "demo", dataset = "fashion_mnist", data, out, device = "cpu", on_divergence = "abort";
   std::uint64_t seed = 0;
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::int64_t iterations = 0, batch_size = 0, sgld_steps = 0, train_subset = 0, eval_images = 10000;
+  std::int64_t iterations = 0, keep_every = 0, batch_size = 0, sgld_steps = 0, train_subset = 0, eval_images = 10000;
   bool resume = false, overwrite = false, accept_changes = false;
   distributed_flags dist;
 
-  void add_to(CLI::App& app) {
+  /// `presets`: the program's presets, each with its meaning for the help.
+  void add_to(CLI::App& app, const std::vector<std::pair<std::string, std::string>>& presets = {
+                                 {"paper", "the paper's settings"}, {"demo", "minutes on a CPU"}, {"ci", "seconds"}}) {
     app.set_config("--config", "", "TOML/INI file with flat keys (e.g. preset = \"demo\")");
-    app.add_option("--preset", preset, "paper, demo or ci")->check(CLI::IsMember({"paper", "demo", "ci"}));
+    std::vector<std::string> names;
+    std::string help;
+    for (const auto& [name, meaning] : presets) {
+      names.push_back(name);
+      help += (help.empty() ? "" : "; ") + name + " (" + meaning + ")";
+    }
+    app.add_option("--preset", preset, help)->check(CLI::IsMember(names));
     app.add_option("--dataset", dataset, cebm::data::datasets().names())
         ->check(CLI::IsMember(cebm::data::datasets().list()));
     app.add_option("--data", data, "the dataset's folder (default: where setup puts it, for mnist and fashion_mnist)");
@@ -64,6 +74,8 @@ struct run_flags {
     app.add_option("--device", device, "cpu, cuda or cuda:N");
     app.add_option("--threads", threads, "CPU threads for libtorch")->check(cebm_examples::positive);
     app.add_option("--iterations", iterations, "override the preset's iterations")->check(cebm_examples::positive);
+    app.add_option("--keep-every", keep_every, "keep checkpoints/iter_N.pt every N iterations (a learning curve's points)")
+        ->check(cebm_examples::positive);
     app.add_option("--batch-size", batch_size, "override the batch size (the global batch when distributed)")
         ->check(CLI::Range(2, 1 << 20));
     app.add_option("--sgld-steps", sgld_steps, "override the Langevin steps per iteration")->check(cebm_examples::positive);
@@ -86,6 +98,7 @@ struct run_flags {
   Options apply(Options o, const std::string& model, const cebm::train::process_group* group) const {
     o.out_dir(out.empty() ? "runs/" + model : out);
     if (iterations) o.iterations(iterations);
+    if (keep_every) o.keep_every(keep_every);
     if (batch_size) o.batch_size(batch_size);
     o.batch_size(distributed_flags::rank_batch(o.batch_size(), group));
     if constexpr (detail::has_sgld<Options>::value)

@@ -6,16 +6,19 @@
 //   evaluate --run runs/cebm_demo                       # its checkpoints/last.pt, report in the run
 //   evaluate --checkpoint runs/gmm/checkpoints/best.pt --out eval/gmm --threads 2
 //   evaluate --run runs/cebm_demo --fd runs/inception.pt   # a user's TorchScript feature extractor
+//   evaluate --run runs/long_cebm --curve               # and the learning curve of its kept checkpoints
 #include <cstdio>
 #include <filesystem>
 #include <optional>
 #include <sstream>
 
 #include <cebm/torch/data.hpp>
+#include <cebm/torch/eval/learning_curve.hpp>
 #include <cebm/torch/eval/report.hpp>
 #include <cebm/torch/programs/shipped_models.hpp>
 #include <cebm/torch/io/checkpoint.hpp>
 #include <cebm/torch/io/progress.hpp>
+#include <cebm/torch/io/run_directory.hpp>
 
 #include "common/program.hpp"
 
@@ -25,12 +28,12 @@ namespace fs = std::filesystem;
 
 struct settings {
   std::string run, checkpoint, which = "last", out, dataset, data, mnist, ood = "mnist,constant,noise,interp";
-  std::string fd = "classifier", device = "cpu";
+  std::string fd = "classifier", device = "cpu", kl_estimator = "stratified";
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::int64_t train_images = 0, test_images = 0, ood_images = 0, draws = 10, long_run_steps = 500, long_run_chains = 64;
-  std::int64_t fd_epochs = 1, conditional_chains = 8, conditional_steps = 100, is_samples = 1000;
+  std::int64_t long_run_rounds = -1, fd_epochs = 1, conditional_chains = 8, conditional_steps = 100, is_samples = 1000;
   double ood_noise = 0.01, beta_test = 0, conditional_beta = 1.0;
-  bool without_replacement = false, no_pixels = false, no_pixel_full = false, conditional_from_init = false;
+  bool without_replacement = false, no_pixels = false, no_pixel_full = false, conditional_from_init = false, curve = false;
   std::uint64_t seed = 0;
 };
 
@@ -54,6 +57,30 @@ source locate(const settings& s) {
     src.out = s.out.empty() ? (p.parent_path() / ("evaluation_" + p.stem().string())).string() : s.out;
   }
   return src;
+}
+
+// A trainer's checkpoint: its archive, model kind, iteration and the run's config.
+struct opened_checkpoint {
+  torch::serialize::InputArchive archive;
+  std::string kind;
+  std::int64_t iteration = -1;
+  nlohmann::json config;
+};
+
+opened_checkpoint open_checkpoint(const std::string& path, const cebm::programs::model_registry& registry) {
+  opened_checkpoint c{cebm::train::read_checkpoint(path), {}, -1, nlohmann::json::object()};
+  c10::IValue kind, config;
+  if (!c.archive.try_read("model_kind", kind) || !kind.isString())
+    throw std::runtime_error(path + ": not a checkpoint of a cebm trainer (no model_kind)");
+  if (c.archive.try_read("config", config) && config.isString() && !config.toStringRef().empty())
+    c.config = nlohmann::json::parse(config.toStringRef());
+  c.kind = kind.toStringRef();
+  if (!registry.contains(c.kind))
+    throw std::runtime_error(path + ": holds a '" + c.kind + "' model, which is not registered (registered: " +
+                             registry.kinds() + ")");
+  torch::Tensor iteration;
+  if (c.archive.try_read("iteration", iteration, true)) c.iteration = iteration.item<std::int64_t>();
+  return c;
 }
 
 // The dataset named in the run's config, with the OOD sets asked for.
@@ -149,6 +176,9 @@ int main(int argc, char** argv) {
   auto* ckpt = app.add_option("--checkpoint", s.checkpoint, "a checkpoint file")->check(CLI::ExistingFile);
   run->excludes(ckpt);
   app.add_option("--which", s.which, "with --run: last or best")->check(CLI::IsMember({"last", "best"}));
+  app.add_flag("--curve", s.curve,
+               "with --run: the learning curve too (few-label accuracy, both protocols, and the replay buffer's stuck "
+               "fraction at every kept checkpoint iter_N.pt and last.pt; the training probe from metrics.jsonl)");
   app.add_option("--out", s.out, "report directory (default: the run directory)");
   app.add_option("--dataset", s.dataset, "evaluate on another dataset than the run's: " + cebm::data::datasets().names())
       ->check(CLI::IsMember(cebm::data::datasets().list()));
@@ -165,11 +195,18 @@ int main(int argc, char** argv) {
   app.add_option("--train-images", s.train_images, "use the first N training images (default all)")->check(cebm_examples::positive);
   app.add_option("--test-images", s.test_images, "use the first N test images (default all)")->check(cebm_examples::positive);
   app.add_option("--ood-images", s.ood_images, "images per OOD set (default all)")->check(cebm_examples::positive);
+  app.add_option("--kl-estimator", s.kl_estimator,
+                 "KL/MI of the aggregate posterior: stratified (MI up to log N, the default) or batch (up to log 1000)")
+      ->check(CLI::IsMember({"stratified", "batch"}));
   app.add_option("--draws", s.draws, "few-label draws per setting")->check(cebm_examples::positive);
   app.add_flag("--without-replacement", s.without_replacement, "draw labelled examples without replacement");
   app.add_flag("--no-pixels", s.no_pixels, "skip the pixel-space baselines");
   app.add_flag("--no-pixel-full", s.no_pixel_full, "skip the pixel baseline's full-training-set fit (minutes at 60000 images)");
   app.add_option("--long-run-steps", s.long_run_steps, "Langevin steps of the long-run chains")->check(cebm_examples::non_negative);
+  app.add_option("--long-run-rounds", s.long_run_rounds,
+                 "long-run chains in rounds of (0.1% restarts, augmentation, --long-run-steps steps); 0 = one plain run "
+                 "(default: the model's: CLEL 10 rounds of its 60 training steps, the published FID protocol; others 0)")
+      ->check(cebm_examples::non_negative);
   app.add_option("--long-run-chains", s.long_run_chains, "long-run chains")->check(cebm_examples::positive);
   app.add_option("--conditional-chains", s.conditional_chains, "CLEL: chains per condition of the conditional samples (0 = none)")
       ->check(cebm_examples::non_negative);
@@ -191,53 +228,87 @@ int main(int argc, char** argv) {
 
   return cebm_examples::guarded([&] {
     const torch::Device device = cebm_examples::prepare_process(s.threads, s.seed, s.device);
+    if (s.curve && s.run.empty()) throw std::invalid_argument("--curve needs --run (the run's kept checkpoints and metrics)");
     source src = locate(s);
-    torch::serialize::InputArchive archive = cebm::train::read_checkpoint(src.checkpoint);
-    c10::IValue kind, config;
-    if (!archive.try_read("model_kind", kind) || !kind.isString())
-      throw std::runtime_error(src.checkpoint + ": not a checkpoint of a cebm trainer (no model_kind)");
-    if (archive.try_read("config", config) && config.isString() && !config.toStringRef().empty())
-      src.config = nlohmann::json::parse(config.toStringRef());
-    const std::string k = kind.toStringRef();
-    if (!registry.contains(k))
-      throw std::runtime_error(src.checkpoint + ": holds a '" + k + "' model, which is not registered (registered: " +
-                               registry.kinds() + ")");
-    std::fprintf(stderr, "evaluating %s (%s), %d threads, report in %s\n", src.checkpoint.c_str(), k.c_str(),
+    opened_checkpoint main_checkpoint = open_checkpoint(src.checkpoint, registry);
+    std::fprintf(stderr, "evaluating %s (%s), %d threads, report in %s\n", src.checkpoint.c_str(), main_checkpoint.kind.c_str(),
                  torch::get_num_threads(), src.out.c_str());
 
-    cebm::programs::checkpoint_evaluation job;
-    job.archive = &archive;
-    job.path = src.checkpoint;
-    job.config = src.config;
     auto gen = at::detail::createCPUGenerator(s.seed + 17);
-    job.data = load_data(s, src.config, gen);
-    job.frechet = [&](const cebm::data::image_transform_options& input) { return frechet_extractor(s, job.data, src.out, input); };
-    job.device = device;
-    job.out = src.out;
-    job.settings = {{"beta_test", s.beta_test}, {"is_samples", s.is_samples}};
-    job.reporter = stderr_evaluation_reporter();
+    const cebm::eval::evaluation_data data = load_data(s, main_checkpoint.config, gen);
     auto few = cebm::eval::few_label_options{}.draws(s.draws).seed(s.seed);
     if (s.without_replacement) few.draw(cebm::eval::label_draw::without_replacement);
-    job.options = cebm::eval::evaluation_options{}
-                      .train_images(s.train_images)
-                      .test_images(s.test_images)
-                      .ood_images(s.ood_images)
-                      .few_label(few)
-                      .pixel_baseline(!s.no_pixels)
-                      .pixel_full(!s.no_pixel_full)
-                      .ood(cebm::eval::ood_score_options{}.noise_std(s.ood_noise).seed(s.seed))
-                      .long_run(cebm::langevin_options{}.steps(s.long_run_steps))
-                      .long_run_chains(s.long_run_chains)
-                      .conditional_chains(s.conditional_chains)
-                      .conditional_steps(s.conditional_steps)
-                      .conditional_beta(s.conditional_beta)
-                      .conditional_from_buffer(!s.conditional_from_init)
-                      .seed(s.seed);
-    nlohmann::json report = registry.find(k).evaluate(job);
+    const auto options = cebm::eval::evaluation_options{}
+                             .train_images(s.train_images)
+                             .test_images(s.test_images)
+                             .ood_images(s.ood_images)
+                             .few_label(few)
+                             .pixel_baseline(!s.no_pixels)
+                             .pixel_full(!s.no_pixel_full)
+                             .ood(cebm::eval::ood_score_options{}.noise_std(s.ood_noise).seed(s.seed))
+                             .long_run(cebm::langevin_options{}.steps(s.long_run_steps))
+                             .long_run_chains(s.long_run_chains)
+                             .kl_estimator(s.kl_estimator == "batch" ? cebm::eval::aggregate_estimator::batch
+                                                                     : cebm::eval::aggregate_estimator::stratified)
+                             .conditional_chains(s.conditional_chains)
+                             .conditional_steps(s.conditional_steps)
+                             .conditional_beta(s.conditional_beta)
+                             .conditional_from_buffer(!s.conditional_from_init)
+                             .seed(s.seed);
+    // One checkpoint through its kind's entry.
+    auto evaluate = [&](opened_checkpoint& c, const std::string& path, const cebm::eval::evaluation_options& o,
+                        cebm::eval::evaluation_reporter reporter) {
+      cebm::programs::checkpoint_evaluation job;
+      job.archive = &c.archive;
+      job.path = path;
+      job.config = c.config;
+      job.data = data;
+      job.frechet = [&](const cebm::data::image_transform_options& input) { return frechet_extractor(s, data, src.out, input); };
+      job.device = device;
+      job.out = src.out;
+      job.settings = {{"beta_test", s.beta_test}, {"is_samples", s.is_samples}};
+      if (s.long_run_rounds >= 0) job.settings["long_run_rounds"] = s.long_run_rounds;
+      if (app.count("--long-run-steps") > 0) job.settings["long_run_steps"] = s.long_run_steps;
+      job.reporter = std::move(reporter);
+      job.options = o;
+      return registry.find(c.kind).evaluate(job);
+    };
+
+    // The learning curve first: every kept checkpoint, and last.pt when it is later, then the run's probe.
+    cebm::eval::learning_curve curve;
+    if (s.curve) {
+      const cebm::train::run_directory dir(s.run);
+      auto kept = dir.kept_checkpoints();
+      const std::int64_t last_kept = kept.empty() ? -1 : kept.back().first;
+      const std::int64_t last = s.which == "last" ? main_checkpoint.iteration : open_checkpoint(dir.checkpoint("last"), registry).iteration;
+      if (last > last_kept) kept.emplace_back(last, dir.checkpoint("last"));
+      const auto point_options = cebm::eval::evaluation_options(options)
+                                     .scope(cebm::eval::evaluation_scope::learning_curve_point)
+                                     .pixel_baseline(false)
+                                     .few_label(cebm::eval::few_label_options(few).full(false));
+      for (std::size_t i = 0; i < kept.size(); ++i) {
+        std::fprintf(stderr, "[learning curve %zu/%zu] %s\n", i + 1, kept.size(), kept[i].second.c_str());
+        opened_checkpoint c = open_checkpoint(kept[i].second, registry);
+        if (c.kind != main_checkpoint.kind)
+          throw std::runtime_error(kept[i].second + ": holds a '" + c.kind + "' model, the run's last checkpoint a '" +
+                                   main_checkpoint.kind + "' model");
+        const nlohmann::json point = evaluate(c, kept[i].second, point_options, {});
+        curve.points.push_back(cebm::eval::learning_curve_point(point, kept[i].first, kept[i].second));
+      }
+      if (fs::exists(dir.file("metrics.jsonl")))
+        curve.probe = cebm::eval::metric_history(cebm::train::metrics_log::read(dir.file("metrics.jsonl")), "probe_1nn");
+    }
+
+    nlohmann::json report = evaluate(main_checkpoint, src.checkpoint, options, stderr_evaluation_reporter());
     report["checkpoint"] = src.checkpoint;
-    report["config"] = src.config;
+    report["config"] = main_checkpoint.config;
+    if (s.curve) report["learning_curve"] = cebm::eval::learning_curve_section(curve, src.out);
     cebm::eval::write_report(report, src.out);
-    std::printf("report: %s\n", (fs::path(src.out) / "report.md").c_str());
+    if (s.curve)
+      std::printf("report: %s (learning curve of %zu checkpoints)\n", (fs::path(src.out) / "report.md").c_str(),
+                  curve.points.size());
+    else
+      std::printf("report: %s\n", (fs::path(src.out) / "report.md").c_str());
     return 0;
   });
 }

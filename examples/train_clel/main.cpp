@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
     config.update({{"model_size", size_name[static_cast<int>(opts.model().size())]}, {"ebm_lr", opts.ebm_lr()},
                    {"ebm_betas", {opts.ebm_beta1(), opts.ebm_beta2()}}, {"warmup_iterations", opts.warmup_iterations()},
                    {"encoder_lr", opts.encoder_lr()}, {"encoder_momentum", opts.encoder_momentum()},
-                   {"encoder_weight_decay", opts.encoder_weight_decay()}, {"l2", opts.loss().l2()}, {"beta", opts.loss().beta()},
+                   {"encoder_weight_decay", opts.encoder_weight_decay()}, {"l2", opts.loss().l2()}, {"beta", opts.model().beta()},
                    {"beta_test", opts.model().beta_test()}, {"temperature", opts.temperature()},
                    {"sgld_steps", opts.sgld().steps()}, {"sgld_step_size", opts.sgld().step_size()},
                    {"sgld_noise_std", opts.sgld().noise_std()}, {"buffer_capacity", opts.buffer().capacity()},

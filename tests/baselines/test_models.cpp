@@ -110,6 +110,19 @@ TEST_CASE("VAE and GMM-VAE: bound, log-likelihood, representation and samples", 
   CHECK(at::isfinite(grad).all().item<bool>());
 }
 
+TEST_CASE("VAE presets: the paper's text and the authors' run commands", "[baselines][train]") {
+  using opts = cebm::train::vae_trainer_options;
+  const auto paper = opts::preset("paper", "vae"), commands = opts::preset("commands", "gmm_vae");
+  CHECK(paper.lr() == 1e-4);
+  CHECK(opts::preset_latent_dim("paper") == 128);
+  CHECK(commands.lr() == 1e-3);  // reference notes §4: latent 50, lr 1e-3
+  CHECK(opts::preset_latent_dim("commands") == 50);
+  CHECK(commands.iterations() == paper.iterations());
+  CHECK(commands.batch_size() == paper.batch_size());
+  CHECK(opts::preset_latent_dim("demo") == 128);
+  CHECK_THROWS_WITH(opts::preset("fast", "vae"), Catch::Contains("paper, commands, demo or ci"));
+}
+
 TEST_CASE("VAE trainer: an interrupted and resumed run ends with the same parameters", "[baselines][train]") {
   temp_dir a, b;
   const auto data = toy_images(120);

@@ -470,9 +470,9 @@ TEST_CASE("ebm_loss equals its formula and sends no gradient into y⁺", "[clel]
   };
   for (auto [alpha, beta] : std::vector<std::pair<double, double>>{{1.0, 0.01}, {0.3, 0.5}}) {
     INFO("alpha " << alpha << ", beta " << beta);
-    const auto o = cebm::clel::ebm_loss_options{}.l2(alpha).beta(beta);
-    const auto terms = alpha == 1.0 ? cebm::clel::ebm_loss(f_pos, f_neg, g_pos, y_pos)
-                                    : cebm::clel::ebm_loss(f_pos, f_neg, g_pos, y_pos, o);
+    const auto o = cebm::clel::ebm_loss_options{}.l2(alpha);
+    const auto terms = alpha == 1.0 ? cebm::clel::ebm_loss(f_pos, f_neg, g_pos, y_pos, beta)
+                                    : cebm::clel::ebm_loss(f_pos, f_neg, g_pos, y_pos, beta, o);
     const auto truth = by_hand(alpha, beta);
     CHECK(std::abs(terms.loss.item<double>() - truth[0]) < 1e-12);
     CHECK(std::abs(terms.energy_pos.item<double>() - truth[1]) < 1e-12);
@@ -493,12 +493,13 @@ TEST_CASE("ebm_loss equals its formula and sends no gradient into y⁺", "[clel]
     CHECK(max_abs(grads[1] - (-0.25 + 2 * alpha * e_neg / 4) * f_neg.detach()) < 1e-12);
   }
   // The mean joint energy identity: mean e⁺ − β mean cos = mean E(x⁺, y⁺).
-  const auto terms = cebm::clel::ebm_loss(f_pos, f_neg, g_pos, y_pos, cebm::clel::ebm_loss_options{}.l2(0).beta(0.2));
+  const auto terms = cebm::clel::ebm_loss(f_pos, f_neg, g_pos, y_pos, 0.2, cebm::clel::ebm_loss_options{}.l2(0));
   const at::Tensor joint = cebm::clel::joint_energy(f_pos, g_pos, y_pos, 0.2).mean();
   CHECK(std::abs(terms.loss.item<double>() - (joint - terms.energy_neg).item<double>()) < 1e-12);
 
-  CHECK_THROWS_WITH(cebm::clel::ebm_loss(f_pos, f_neg, g_pos, at::randn({4, 2}, f64)), Catch::Contains("y_pos"));
-  CHECK_THROWS_WITH(cebm::clel::ebm_loss(f_pos, at::randn({4, 6}, f64), g_pos, y_pos), Catch::Contains("feature dimension"));
-  CHECK_THROWS_AS(cebm::clel::ebm_loss(f_pos, f_neg, g_pos, y_pos, cebm::clel::ebm_loss_options{}.l2(-1)),
+  CHECK_THROWS_WITH(cebm::clel::ebm_loss(f_pos, f_neg, g_pos, at::randn({4, 2}, f64), 0.01), Catch::Contains("y_pos"));
+  CHECK_THROWS_WITH(cebm::clel::ebm_loss(f_pos, at::randn({4, 6}, f64), g_pos, y_pos, 0.01), Catch::Contains("feature dimension"));
+  CHECK_THROWS_AS(cebm::clel::ebm_loss(f_pos, f_neg, g_pos, y_pos, 0.01, cebm::clel::ebm_loss_options{}.l2(-1)),
                   std::invalid_argument);
+  CHECK_THROWS_AS(cebm::clel::ebm_loss(f_pos, f_neg, g_pos, y_pos, NAN), std::invalid_argument);
 }

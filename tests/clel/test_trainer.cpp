@@ -162,6 +162,26 @@ TEST_CASE("clel trainer: one step changes θ and φ and leaves parameter gradien
   CHECK(t.buffer().contents().max().item<double>() <= 1.0);
 }
 
+TEST_CASE("clel trainer: the model's beta is the alignment weight of L_EBM", "[clel][train]") {
+  // Two trainers from the same seed differ only in the model's β: their first steps see the same
+  // data, chains and networks, so L_EBM(β) − L_EBM(0) = −β · mean cos(g⁺, y⁺).
+  temp_dir d0, d1;
+  std::map<std::string, double> rows[2];
+  single_threaded([&] {
+    for (int i = 0; i < 2; ++i) {
+      auto o = tiny(i == 0 ? d0.path : d1.path);
+      o.model(small_gray().beta(i == 0 ? 0.0 : 0.5));
+      torch::manual_seed(5);  // the same initial networks
+      auto t = make_trainer(o);
+      REQUIRE(t.step());
+      rows[i] = t.step_values();
+    }
+  });
+  CHECK(rows[1].at("alignment") == Approx(rows[0].at("alignment")).epsilon(1e-6));
+  CHECK(std::abs(rows[1].at("alignment")) > 1e-3);  // the term is not trivially zero
+  CHECK(rows[1].at("loss_ebm") - rows[0].at("loss_ebm") == Approx(-0.5 * rows[1].at("alignment")).margin(1e-5));
+}
+
 TEST_CASE("clel trainer: Adam warm-up and SGD cosine learning rates follow their formulas", "[clel][train][lr]") {
   const double pi = std::acos(-1.0);
   SECTION("the published schedule") {

@@ -84,6 +84,16 @@ int wait_for(pid_t pid, double limit_s) {
   }
 }
 
+/// An exit status (as wait_for) and the seconds from a given start until the process ended.
+struct timed_exit {
+  int code;
+  double seconds;
+};
+timed_exit wait_timed(pid_t pid, double limit_s, clock_type::time_point since) {
+  const int code = wait_for(pid, limit_s);
+  return {code, std::chrono::duration<double>(clock_type::now() - since).count()};
+}
+
 std::map<std::string, std::string> rank_env(int rank, int world, int port) {
   return {{"RANK", std::to_string(rank)}, {"WORLD_SIZE", std::to_string(world)}, {"MASTER_ADDR", "127.0.0.1"},
           {"MASTER_PORT", std::to_string(port)}};
@@ -205,13 +215,11 @@ TEST_CASE("distributed: a killed peer stops the other rank with a clear error; t
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // mid-run, past a few iterations
   kill(r1, SIGKILL);
   wait_for(r1, 10);
-  const auto killed = clock_type::now();
-  const int code = wait_for(r0, 40);  // the worker's collective timeout is 20 s
-  const double took = std::chrono::duration<double>(clock_type::now() - killed).count();
+  const timed_exit after_kill = wait_timed(r0, 40, clock_type::now());  // the worker's collective timeout is 20 s
   const std::string log = read_text(dir + "/rank0.log");
   INFO(log);
-  CHECK(code == 4);
-  CHECK(took < 25);
+  CHECK(after_kill.code == 4);
+  CHECK(after_kill.seconds < 25);
   CHECK_THAT(log, Catch::Contains("rank 0 of 2") && Catch::Contains("a peer process exited"));
 
   // The checkpoint loads and training continues from it on 2 ranks.
@@ -231,12 +239,11 @@ TEST_CASE("distributed: a rendezvous that the other ranks never join times out w
   const std::string dir = fresh_dir("rendezvous");
   auto env = rank_env(0, 2, free_port());
   env["CEBM_TEST_TIMEOUT"] = "3";
-  const auto t0 = clock_type::now();
-  const int code = wait_for(spawn({"trainer", dir, "4"}, env, dir + "/rank0.log"), 60);
-  const double took = std::chrono::duration<double>(clock_type::now() - t0).count();
+  const auto start = clock_type::now();
+  const timed_exit lone = wait_timed(spawn({"trainer", dir, "4"}, env, dir + "/rank0.log"), 60, start);
   const std::string log = read_text(dir + "/rank0.log");
   INFO(log);
-  CHECK(code == 4);
-  CHECK(took < 30);
+  CHECK(lone.code == 4);
+  CHECK(lone.seconds < 30);
   CHECK_THAT(log, Catch::Contains("rendezvous at the TCP store 127.0.0.1:") && Catch::Contains("did every rank start"));
 }

@@ -1,6 +1,7 @@
-// The aggregate-posterior KL and mutual-information estimator against closed forms: a constant
-// encoder (MI = 0 exactly), an encoder equal to the bias (KL = MI = 0 exactly), and a
-// linear-Gaussian encoder whose aggregate posterior is Gaussian with known KL and MI.
+// The aggregate-posterior KL and mutual-information estimators against closed forms: a constant
+// encoder (MI = 0 exactly), an encoder equal to the bias (KL = MI = 0 exactly), a linear-Gaussian
+// encoder whose aggregate posterior is Gaussian with known KL and MI, and a near-deterministic
+// encoder over N separated inputs whose MI is log N, beyond the batch estimator's log B.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -116,6 +117,41 @@ TEST_CASE("a linear-Gaussian encoder gives the closed-form KL and MI", "[eval][a
   // Tolerances: ~4 standard errors of the 30-batch mean plus the estimator's O(1/B) bias.
   CHECK(e.kl == Approx(k * 0.5 * (v - 1 - std::log(v))).margin(0.03));
   CHECK(e.mi == Approx(k * 0.5 * std::log(1 + a * a / (s * s))).margin(0.03));
+}
+
+TEST_CASE("a sharp encoder over N inputs has MI log N: the stratified estimator reaches it, the batch one stops at log B",
+          "[eval][aggregate]") {
+  // N inputs with posteriors N(μ_n, σ²), μ_n = n − N/2, σ = 0.01: the components of q̂ do not
+  // overlap (100 σ apart), so q̂(z) = q(z | x_n) / N near μ_n and, in closed form,
+  //   I(x; z) = log N,   KL(q̂ ‖ N(0, s²)) = −log N + mean_n [log(s/σ) + (σ² + μ_n²)/(2 s²) − ½].
+  const std::int64_t n = 2000, batch = 100;
+  const double sigma = 0.01, s = 500;
+  const at::Tensor mu = at::arange(n, f64).view({n, 1}) - n / 2.0;
+  const pack bias = cebm::make_pack(at::zeros({1}, f64), at::full({1}, -0.5 / (s * s), f64));
+  auto stats = [&](const at::Tensor& m) {  // t = λ̃ − λ with λ̃ the natural parameters of N(m, σ²)
+    return cebm::make_pack(m / (sigma * sigma), at::full_like(m, -0.5 / (sigma * sigma) + 0.5 / (s * s)));
+  };
+  auto rows = [&](std::int64_t start, std::int64_t count) { return mu.narrow(0, start, count); };
+  auto gen = at::detail::createCPUGenerator(9);
+  const auto strat = cebm::eval::aggregate_posterior<cebm::gaussian>(bias, stats, n, rows, batch, gen);
+  const auto plain = cebm::eval::aggregate_posterior<cebm::gaussian>(bias, stats, n, rows, batch, gen,
+                                                                     cebm::eval::aggregate_estimator::batch);
+  CHECK(strat.dataset_size == n);
+  CHECK(plain.dataset_size == batch);
+  CHECK(strat.mi == Approx(std::log(static_cast<double>(n))).margin(1e-9));
+  CHECK(plain.mi == Approx(std::log(static_cast<double>(batch))).margin(1e-9));  // the cap
+  const double kl = -std::log(static_cast<double>(n)) +
+                    (std::log(s / sigma) + (sigma * sigma + mu.pow(2)) / (2 * s * s) - 0.5).mean().item<double>();
+  // Monte Carlo: each draw's log-density ratio has variance ≈ ½, so the mean of 2000 has std 0.016.
+  CHECK(strat.kl == Approx(kl).margin(0.08));
+  CHECK(plain.kl > strat.kl + 2.5);  // the cap moves the lost log(N / B) = 3.0 nats of MI into the KL
+
+  // With N = B the two estimators are the same.
+  const at::Tensor lq = at::randn({6, 6}, gen, f64), lp = at::randn({6}, gen, f64);
+  const auto a = cebm::eval::average_encoding_estimate(lq, lp), b = cebm::eval::average_encoding_estimate(lq, lp, 6);
+  CHECK(a.mi == Approx(b.mi).epsilon(1e-14));
+  CHECK(a.kl == Approx(b.kl).epsilon(1e-14));
+  CHECK_THROWS_WITH(cebm::eval::average_encoding_estimate(lq, lp, 5), Catch::Contains("at least the batch size 6"));
 }
 
 TEST_CASE("aggregate posterior inputs are checked", "[eval][aggregate]") {

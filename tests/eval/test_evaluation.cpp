@@ -10,6 +10,9 @@
 #include <cebm/torch/data/image_folder.hpp>
 #include <cebm/torch/data/ood.hpp>
 #include <cebm/torch/eval/evaluation.hpp>
+#include <cebm/torch/eval/learning_curve.hpp>
+#include <cebm/torch/io/metrics_log.hpp>
+#include <cebm/torch/io/run_directory.hpp>
 #include <cebm/torch/eval/report.hpp>
 #include <cebm/torch/models/cebm.hpp>
 #include <cebm/torch/models/igebm.hpp>
@@ -143,6 +146,77 @@ TEST_CASE("evaluate writes every section of the report for a CEBM", "[eval][repo
   CHECK_THAT(md, Catch::Contains("| KL |") && Catch::Contains("| 0.6 |"));     // Table 3
   CHECK_THAT(md, Catch::Contains("![PCA embedding](embedding_pca.png)"));
   CHECK_THAT(md, Catch::Contains("Skipped OOD set mnist: no MNIST digits found (looked in data/mnist)."));
+}
+
+TEST_CASE("a learning curve: points of few-label accuracy and stuck chains, the probe from the log", "[eval][report]") {
+  torch::manual_seed(0);
+  cebm::models::Cebm model;
+  cebm_test::temp_dir dir;
+  auto ctx = context("cebm");
+  model->to(ctx.device);
+  const at::Tensor noise = at::rand({20, 1, 28, 28}) * 2 - 1;
+  const auto d = data_with_ood();
+  const auto point_options = cebm::eval::evaluation_options(small_options()).scope(cebm::eval::evaluation_scope::learning_curve_point);
+
+  // A point runs representations, few-label and the buffer alone, and writes nothing.
+  cebm::eval::learning_curve curve;
+  for (const std::int64_t iteration : {100, 200}) {
+    // The buffer at 100 is noise; at 200 it holds test images (in the model's [-1, 1] scale).
+    ctx.buffer = (iteration == 100 ? noise : d.test.images.narrow(0, 0, 20).to(at::kFloat) / 127.5 - 1).to(ctx.device);
+    const nlohmann::json r = cebm::eval::evaluate(model, d, ctx, point_options, (dir.path / "points").string());
+    CHECK(r.contains("few_label"));
+    CHECK_FALSE(r.contains("nn1"));
+    CHECK_FALSE(r.contains("ood"));
+    CHECK_FALSE(r["samples"].contains("long_run"));
+    CHECK_FALSE(r["samples"]["buffer"].contains("image"));
+    CHECK(std::filesystem::is_empty(dir.path / "points"));
+    curve.points.push_back(cebm::eval::learning_curve_point(r, iteration, "iter_" + std::to_string(iteration) + ".pt"));
+  }
+  CHECK(curve.points[0]["buffer_stuck"] == 1.0);
+  CHECK(curve.points[1]["buffer_stuck"] == 0.0);
+  const auto& few = curve.points[0]["few_label"];
+  CHECK(few["representation"].contains("1"));
+  CHECK(few["representation"].contains("3"));
+  CHECK(few["representation_standardized"]["1"]["mean"].get<double>() >= 0.0);
+
+  // The probe from a metrics log as the trainer writes it: rows without a probe and NaN probes are left out.
+  cebm::train::run_directory run((dir.path / "run").string());
+  run.create();
+  {
+    cebm::train::metrics_log log = run.metrics();
+    log.write({{"iteration", 50}, {"loss", 1.5}, {"probe_1nn", 0.25}});
+    log.write({{"iteration", 60}, {"loss", 1.0}});
+    log.write({{"iteration", 100}, {"probe_1nn", std::nan("")}});
+    log.write({{"iteration", 150}, {"probe_1nn", 0.5}});
+  }
+  const auto rows = cebm::train::metrics_log::read(run.file("metrics.jsonl"));
+  REQUIRE(rows.size() == 4);
+  CHECK(std::isnan(rows[2].at("probe_1nn")));
+  curve.probe = cebm::eval::metric_history(rows, "probe_1nn");
+  REQUIRE(curve.probe.size() == 2);
+  CHECK(curve.probe[1] == std::pair<std::int64_t, double>{150, 0.5});
+
+  // Kept checkpoints by iteration (not by name), other files ignored.
+  for (const char* f : {"iter_200.pt", "iter_50.pt", "last.pt", "iter_x.pt", "best.pt"}) std::ofstream(run.checkpoint(std::string(f).substr(0, std::string(f).size() - 3)));
+  const auto kept = run.kept_checkpoints();
+  REQUIRE(kept.size() == 2);
+  CHECK(kept[0].first == 50);
+  CHECK(kept[1].first == 200);
+
+  nlohmann::json r = {{"model", "cebm"}, {"dataset", "fashion_mnist"}};
+  r["learning_curve"] = cebm::eval::learning_curve_section(curve, (dir.path / "report").string());
+  CHECK(r["learning_curve"]["image"] == "learning_curve.png");
+  const at::Tensor png = cebm::data::read_image((dir.path / "report" / "learning_curve.png").string());
+  CHECK(png.size(0) == 3);
+  std::ostringstream md;
+  md << cebm::eval::learning_curve_markdown(r["learning_curve"]);
+  // At iteration 100 the last probe logged is that of iteration 50; the buffer there is all noise.
+  CHECK_THAT(md.str(), Catch::Contains("| 100 | 25.0 |") && Catch::Contains("| 100.0% |") && Catch::Contains("| 200 | 50.0 |") &&
+                           Catch::Contains("| 0.0% |") && Catch::Contains("![learning curve](learning_curve.png)"));
+
+  CHECK_THROWS_WITH(cebm::train::metrics_log::read(run.file("nothing.jsonl")), Catch::Contains("nothing.jsonl: cannot open"));
+  std::ofstream(run.file("bad.jsonl")) << "{\"iteration\": 1}\nnot json\n";
+  CHECK_THROWS_WITH(cebm::train::metrics_log::read(run.file("bad.jsonl")), Catch::Contains("bad.jsonl: line 2 is not a JSON object"));
 }
 
 TEST_CASE("evaluate handles mixture biases and models without a bias", "[eval][report]") {

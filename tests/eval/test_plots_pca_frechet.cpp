@@ -452,6 +452,53 @@ TEST_CASE("scatter: errors", "[eval][plot]") {
                     Catch::Contains("no room"));
 }
 
+TEST_CASE("line chart: points land where x and y map, joined by lines, over grid lines", "[eval][plot]") {
+  // Labels "0" and "1" (5 pixels wide): frame columns 4 + 5 + 3 = 12 … 195, rows 4 + 3 = 7 … 119 − 4 − 10 = 105;
+  // r = 1, so m = 3: x in [0, 10] maps to columns 15 + round(x/10 · 177), y in [0, 1] to rows 102 − round(y · 92).
+  const cebm::eval::line_series a{"a", {0, 10}, {0, 1}, 1}, b{"b", {5}, {0.5}, 2};
+  const auto o = cebm::eval::line_chart_options{}.width(200).height(120).padding(4).y_ticks(2).marker_radius(1).thickness(1).legend(false);
+  const at::Tensor img = cebm::eval::line_chart({a, b}, o);
+  REQUIRE(img.sizes() == at::IntArrayRef({3, 120, 200}));
+  CHECK(pixel(img, 12, 7) == cebm::eval::black);  // frame corners
+  CHECK(pixel(img, 195, 105) == cebm::eval::black);
+  CHECK(pixel(img, 15, 102) == cebm::eval::tab10(1));  // a's ends and their markers
+  CHECK(pixel(img, 16, 102) == cebm::eval::tab10(1));
+  CHECK(pixel(img, 192, 10) == cebm::eval::tab10(1));
+  CHECK(pixel(img, 192, 11) == cebm::eval::tab10(1));
+  CHECK(pixel(img, 104, 56) == cebm::eval::tab10(2));  // b's marker, drawn after a: on top
+  CHECK(pixel(img, 104, 55) == cebm::eval::tab10(2));
+  // The line: one pixel per column (|dx| > |dy|), within half a pixel of the exact segment.
+  for (const std::int64_t column : {40, 60, 150}) {
+    const double exact = 102 - (column - 15) * 92.0 / 177.0;
+    std::int64_t hits = 0, at = -1;
+    for (std::int64_t row = 8; row < 105; ++row)
+      if (pixel(img, column, row) == cebm::eval::tab10(1)) ++hits, at = row;
+    INFO("column " << column << ": exact row " << exact << ", drawn at " << at);
+    CHECK(hits == 1);
+    CHECK(std::abs(static_cast<double>(at) - exact) <= 0.5 + 1e-9);
+  }
+  CHECK(pixel(img, 150, 10) == cebm::eval::rgb{220, 220, 220});  // the grid line of y = 1
+  CHECK(pixel(img, 150, 30) == cebm::eval::white);
+  CHECK((img.narrow(1, 106, 14) == 0).all(0).sum().item<std::int64_t>() > 0);  // the x limits under the frame
+  // The legend: one 7×7 swatch per series; b's marker (r = 1: a plus) adds 5 pixels of its colour.
+  const at::Tensor legend = cebm::eval::line_chart({a, b}, cebm::eval::line_chart_options(o).legend(true));
+  const cebm::eval::rgb c = cebm::eval::tab10(2);
+  CHECK(((legend[0] == c.r) & (legend[1] == c.g) & (legend[2] == c.b)).sum().item<std::int64_t>() == 49 + 5);
+}
+
+TEST_CASE("line chart: errors name the series and the point", "[eval][plot]") {
+  using cebm::eval::line_chart;
+  using cebm::eval::line_series;
+  CHECK_THROWS_WITH(line_chart({line_series{"acc", {0, 1}, {0.5, 2.0}, 0}}), Catch::Contains("series 'acc' point 1 has y = 2, outside [0, 1]"));
+  CHECK_THROWS_WITH(line_chart({line_series{"acc", {0, 1}, {0.5}, 0}}), Catch::Contains("2 x values and 1 y values"));
+  CHECK_THROWS_WITH(line_chart({line_series{"acc", {0, NAN}, {0.5, 0.5}, 0}}), Catch::Contains("point 1 is not finite"));
+  CHECK_THROWS_WITH(line_chart({line_series{"acc", {}, {}, 0}}), Catch::Contains("no points"));
+  CHECK_THROWS_WITH(line_chart({line_series{"acc", {0}, {0}, 0}}, cebm::eval::line_chart_options{}.y_min(1).y_max(1)),
+                    Catch::Contains("y_min < y_max"));
+  CHECK_THROWS_WITH(line_chart({line_series{"acc", {0}, {0}, 0}}, cebm::eval::line_chart_options{}.width(30).height(30)),
+                    Catch::Contains("no room"));
+}
+
 // --- feature extractors ---------------------------------------------------------------------------
 
 TEST_CASE("TorchScript extractor: a module built here, flattened features, errors", "[eval][frechet]") {

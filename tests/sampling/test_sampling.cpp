@@ -172,6 +172,24 @@ TEST_CASE("non-finite energies stop the run naming the step, or freeze chains wh
   CHECK(run.samples[3].abs().min().item<double>() > run.samples[0].abs().max().item<double>());
 }
 
+TEST_CASE("SGLD evaluates the energy once per step and reports the last step's energies", "[sampling][diagnostics]") {
+  int calls = 0;
+  auto energy = [&](const torch::Tensor& x) {
+    ++calls;
+    return 0.5 * x.pow(2).sum(1);
+  };
+  double last_before = NAN;
+  auto gen = make_gen(9);
+  const auto o = cebm::langevin_options{}.steps(7).step_size(0.1).noise_std(0.01).hook(
+      [&](cebm::langevin_step& s) { last_before = s.energy.mean().item<double>(); });
+  const auto run = cebm::langevin(energy, torch::full({5, 3}, 2.0, f64), o, gen);
+  CHECK(calls == 7);  // E(x₀) … E(x₆): none after the last step
+  CHECK(run.diagnostics.energy_end.item<double>() == Approx(last_before).epsilon(1e-14));
+  calls = 0;
+  cebm::langevin(energy, torch::full({5, 3}, 2.0, f64), cebm::langevin_options(o).steps(0).hook({}), gen);
+  CHECK(calls == 1);
+}
+
 TEST_CASE("gradient clipping bounds the step; the options refuse contradictions", "[sampling][options]") {
   auto energy = [](const torch::Tensor& x) { return 1000.0 * x.sum(1); };
   auto gen = make_gen(7);

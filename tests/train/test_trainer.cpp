@@ -153,6 +153,11 @@ TEST_CASE("trainer: an interrupted and resumed run ends with the same parameters
   CHECK(fs::exists(a.path / "samples" / "buffer.png"));
   CHECK(fs::exists(a.path / "samples" / "long_run.png"));
   CHECK(fs::exists(a.path / "checkpoints" / "best.pt"));
+  // Kept every 12 iterations although checkpoint_every (5) does not divide 12.
+  const auto kept = cebm::train::run_directory(a.path.string()).kept_checkpoints();
+  REQUIRE(kept.size() == 3);
+  CHECK(kept[0].first == 12);
+  CHECK(kept[2].first == 36);
 }
 
 TEST_CASE("trainer: one written with only its step and its metrics trains, logs, checkpoints and resumes", "[train]") {
@@ -160,7 +165,7 @@ TEST_CASE("trainer: one written with only its step and its metrics trains, logs,
   const auto data = toy_images(120);
   auto opts = [](const fs::path& out, std::int64_t n) {
     return autoencoder_options{}.out_dir(out.string()).iterations(n).batch_size(16).log_every(1).checkpoint_every(5)
-        .sample_every(5).probe_every(10).probe_reference(40).probe_query(20);
+        .keep_every(12).sample_every(5).probe_every(10).probe_reference(40).probe_query(20);
   };
   torch::manual_seed(4);
   autoencoder_trainer straight(TinyAutoencoder(), data, opts(a.path, 40), 3);

@@ -14,7 +14,10 @@ namespace cebm {
 
 struct langevin_diagnostics {
   at::Tensor energy_start;     ///< mean E over chains before the first step
-  at::Tensor energy_end;       ///< mean E over chains after the last step
+  /// mean E over chains at the last point the run evaluated: the start of the last step for SGLD
+  /// (x_{K−1}; the energy of the final chains would cost one more forward), the final chains for
+  /// MALA, x₀ when K = 0
+  at::Tensor energy_end;
   at::Tensor grad_norm;        ///< mean over steps and chains of ‖∇ₓE‖₂ (per chain, flattened)
   at::Tensor sample_min;       ///< smallest element of the final chains
   at::Tensor sample_max;       ///< largest element of the final chains

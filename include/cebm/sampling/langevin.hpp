@@ -165,12 +165,10 @@ langevin_result langevin(Energy&& energy, const at::Tensor& x0, const langevin_o
                               " (step 0 is the starting point); use skip_nonfinite(true) to freeze such chains instead");
   }
 
-  {
-    c10::NoGradGuard no_grad;
-    const at::Tensor e_end = o.metropolis() ? cur.energy : energy(x).detach();
-    d.energy_end = at::where(frozen, at::zeros_like(e_end), e_end).sum() /
-                   at::clamp_min(chains - frozen.sum(), 1).to(opts.dtype());
-  }
+  // The last evaluated energies: no forward beyond the ones the steps need.
+  const at::Tensor e_end = cur.energy.detach();
+  d.energy_end = at::where(frozen, at::zeros_like(e_end), e_end).sum() /
+                 at::clamp_min(chains - frozen.sum(), 1).to(opts.dtype());
   d.grad_norm = o.steps() > 0 ? grad_norm_sum / static_cast<double>(o.steps()) : detail::per_chain_norm(cur.grad).mean();
   d.sample_min = x.min();
   d.sample_max = x.max();

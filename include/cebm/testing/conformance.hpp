@@ -9,7 +9,9 @@
 ///   bregman           D(λ₁, λ₂) ≥ 0 and D(λ, λ) = 0
 ///   kl_monte_carlo    KL(p₁ ‖ p₂) against the sample mean of log p₁(z) − log p₂(z), z ~ p₁
 ///   sample_moments    sample means of η(z) against ∇B(λ), in standard errors
-///   invalid_params    an invalid λ is rejected with std::domain_error (when one is given)
+///   invalid_params    an invalid λ is outside the family's domain (non-finite or `in_domain`
+///                     false) in any build, and rejected with std::domain_error where the value
+///                     checks are compiled in (CEBM_ENABLE_CHECKS; when one is given)
 ///
 /// λ₁ and λ₂ are single rows ([1, K] per statistic); the harness expands them to the sample count.
 /// Usage: `auto report = cebm::testing::check_family<my_family>(lambda1, lambda2);`
@@ -18,9 +20,11 @@
 #include <optional>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "cebm/config.hpp"
 #include "cebm/core.hpp"
 
 namespace cebm::testing {
@@ -164,17 +168,34 @@ check_result check_sample_moments(const param_pack<Eigen::ArrayXXd, S>& lambda, 
                              "max |mean eta(z) - dB| in standard errors");
 }
 
+/// `bad` must lie outside F's domain by F's own account (a non-finite entry, or `in_domain`
+/// false somewhere), whatever the build type; where the library's value checks are compiled in
+/// (CEBM_ENABLE_CHECKS), the conjugate energy must also reject it with std::domain_error.
 template <class F, std::size_t S>
 check_result check_invalid_params(const param_pack<Eigen::ArrayXXd, S>& bad) {
+  bool finite = true;
+  for (std::size_t s = 0; s < S; ++s) finite = finite && bad[s].isFinite().all();
+  bool outside = !finite;
+  if constexpr (cebm::detail::has_in_domain<F, Eigen::ArrayXXd>::value) outside = outside || !F::in_domain(bad).all();
+  if (!outside)
+    return {"invalid_params", false, 1, 0,
+            cebm::detail::has_in_domain<F, Eigen::ArrayXXd>::value
+                ? "the family's in_domain accepts the parameter given as invalid"
+                : "an invalid natural parameter is finite and the family defines no in_domain to reject it"};
+#if CEBM_ENABLE_CHECKS
   try {
     const Eigen::ArrayXXd t = Eigen::ArrayXXd::Zero(1, bad[0].cols());
     param_pack<Eigen::ArrayXXd, S> zero;
     for (std::size_t s = 0; s < S; ++s) zero[s] = t;
     (void)marginal_energy<F>(bad, zero);
   } catch (const std::domain_error& e) {
-    return {"invalid_params", true, 0, 0, std::string("rejected: ") + e.what()};
+    return {"invalid_params", true, 0, 0, std::string("outside the domain and rejected: ") + e.what()};
   }
-  return {"invalid_params", false, 1, 0, "an invalid natural parameter was accepted (is in_domain defined?)"};
+  return {"invalid_params", false, 1, 0, "outside the family's domain, yet the conjugate energy accepted it"};
+#else
+  return {"invalid_params", true, 0, 0,
+          "outside the domain by the family's own check (the library's value checks are off in this build)"};
+#endif
 }
 
 /// Runs every check that applies to F.

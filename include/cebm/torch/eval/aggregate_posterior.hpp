@@ -1,18 +1,24 @@
 #pragma once
 /// @file
-/// How far the aggregate posterior q̂(z) = (1/N) Σ_n p(z | x_n) sits from the bias p_λ(z), and how
-/// much the latent code says about the input (CEBM paper Table 3), with the minibatch
-/// "average encoding" estimator of Esmaeili et al. (2019), over batches of B = 1000 training images:
+/// How far the aggregate posterior q̂(z) = (1/N) Σ_n p(z | x_n) of N training images sits from the
+/// bias p_λ(z), and how much the latent code says about the input (CEBM paper Table 3), with the
+/// minibatch estimators of Esmaeili et al. (2019), over batches of B images (B = 1000 by default):
 ///
-///   z_b ~ q(z | x_b)                                  one draw per image of the batch
-///   log q̂(z_b) = logsumexp_{b'} log q(z_b | x_{b'}) − log B
-///   KL(q̂ ‖ p_λ) ≈ mean_b [log q̂(z_b) − log p_λ(z_b)]
-///   I(x; z)     ≈ mean_b [log q(z_b | x_b) − log q̂(z_b)]
+///   z_i ~ q(z | x_i)                                  one draw per image of the batch
+///   stratified (default):
+///     q̂(z_i) = (1/N) q(z_i | x_i) + (N − 1)/(N (B − 1)) Σ_{j≠i} q(z_i | x_j)
+///   batch (the plain average encoding):
+///     q̂(z_i) = (1/B) Σ_j q(z_i | x_j)
+///   KL(q̂ ‖ p_λ) ≈ mean_i [log q̂(z_i) − log p_λ(z_i)]
+///   I(x; z)     ≈ mean_i [log q(z_i | x_i) − log q̂(z_i)]
 ///
-/// and both are averaged over batches. The published code for Table 3 is not public; this is the
-/// estimator the paper cites, so the numbers are a reimplementation. Properties worth knowing:
-/// MI ≤ log B (≈ 6.9 nats at B = 1000), so large MI is underestimated; the KL of a batch can be
-/// slightly negative through Monte Carlo error; a constant encoder gives MI = 0 exactly.
+/// and both are averaged over batches. The stratified estimator weights the image's own encoding as
+/// one of N and the other B − 1 as standing for the remaining N − 1, so MI can reach log N (9.2
+/// nats for N = 10,000); the batch estimator caps it at log B (6.9 nats at B = 1000) and so
+/// underestimates a sharp encoder. With N = B the two agree. The published code for Table 3 is not
+/// public; these are the estimators the paper cites, so the numbers are a reimplementation. The KL
+/// of a batch can be slightly negative through Monte Carlo error; a constant encoder gives MI = 0
+/// exactly.
 ///
 /// The posterior of a conjugate EBM is p_F(z | λ + t(x)) for a single-family bias and the
 /// responsibility-weighted mixture of those for a mixture bias (GMM-CEBM). All pairwise densities
@@ -36,11 +42,20 @@
 
 namespace cebm::eval {
 
+/// Which minibatch estimate of log q̂(z) (file comment).
+enum class aggregate_estimator {
+  stratified,  ///< the image's own encoding weighted 1/N: MI up to log N
+  batch        ///< the batch average alone: MI up to log B
+};
+
+inline const char* to_string(aggregate_estimator e) { return e == aggregate_estimator::stratified ? "stratified" : "batch"; }
+
 /// One batch's (or an average's) estimates, in nats.
 struct kl_mi_estimate {
   double kl = 0, mi = 0;
   double kl_std = 0, mi_std = 0;  ///< across batches (0 for one batch)
   std::int64_t batches = 0, batch_size = 0;
+  std::int64_t dataset_size = 0;  ///< N of the stratified weights (= batch_size for the batch estimator)
 };
 
 /// log q(z_i | λ̃_j) for every pair: [B_z, B_λ], from posterior natural parameters λ̃ [B_λ, K].
@@ -78,23 +93,33 @@ at::Tensor sample_posterior(const mixture<F, at::Tensor>& bias, const param_pack
 }
 
 /// The estimator on one batch: log_q [B, B] with log_q[i][j] = log q(z_i | x_j), z_i ~ q(z | x_i),
-/// and log_prior [B] = log p_λ(z_i).
-inline kl_mi_estimate average_encoding_estimate(const at::Tensor& log_q, const at::Tensor& log_prior) {
+/// and log_prior [B] = log p_λ(z_i). `dataset_size` N ≥ B gives the stratified weights; 0 (or B)
+/// the batch average.
+inline kl_mi_estimate average_encoding_estimate(const at::Tensor& log_q, const at::Tensor& log_prior,
+                                                std::int64_t dataset_size = 0) {
   if (log_q.dim() != 2 || log_q.size(0) != log_q.size(1) || log_q.size(0) < 2 || log_prior.dim() != 1 ||
       log_prior.size(0) != log_q.size(0))
     throw std::invalid_argument("cebm::eval::average_encoding_estimate: expected log q [B, B] (B >= 2) and log p [B], got " +
                                 std::string(c10::str(log_q.sizes())) + " and " + std::string(c10::str(log_prior.sizes())));
+  const std::int64_t batch = log_q.size(0), n = dataset_size == 0 ? batch : dataset_size;
+  if (n < batch)
+    throw std::invalid_argument("cebm::eval::average_encoding_estimate: the dataset size N must be at least the batch size " +
+                                std::to_string(batch) + ", got " + std::to_string(n));
   const at::Tensor lq = log_q.to(at::kDouble), lp = log_prior.to(at::kDouble);
   if (!at::isfinite(lq).all().item<bool>() || !at::isfinite(lp).all().item<bool>())
     throw std::domain_error("cebm::eval::average_encoding_estimate: non-finite log densities (an encoder output outside the "
                             "family's domain?)");
-  const double b = static_cast<double>(lq.size(0));
-  const at::Tensor log_qhat = at::logsumexp(lq, 1) - std::log(b);
+  // log weights: −log N on the diagonal, log((N − 1)/(N (B − 1))) off it (both −log B when N = B).
+  const double nd = static_cast<double>(n), bd = static_cast<double>(batch);
+  const double own = -std::log(nd), other = std::log(nd - 1) - std::log(nd) - std::log(bd - 1);
+  const at::Tensor log_w = at::full({batch, batch}, other, lq.options()).fill_diagonal_(own);
+  const at::Tensor log_qhat = at::logsumexp(lq + log_w, 1);
   kl_mi_estimate e;
   e.kl = (log_qhat - lp).mean().item<double>();
   e.mi = (lq.diagonal() - log_qhat).mean().item<double>();
   e.batches = 1;
-  e.batch_size = lq.size(0);
+  e.batch_size = batch;
+  e.dataset_size = n;
   return e;
 }
 
@@ -117,48 +142,52 @@ inline kl_mi_estimate average_batches(const std::vector<kl_mi_estimate>& per_bat
   out.mi_std = std::sqrt(out.mi_std / n);
   out.batches = static_cast<std::int64_t>(per_batch.size());
   out.batch_size = per_batch.front().batch_size;
+  out.dataset_size = per_batch.front().dataset_size;
   return out;
 }
 
 /// One batch of encoder statistics t(x) [B, K] with a single-family bias λ (one row per statistic).
 template <class F, std::size_t S>
 kl_mi_estimate aggregate_posterior_batch(const param_pack<at::Tensor, S>& bias, const param_pack<at::Tensor, S>& t,
-                                         at::Generator& gen) {
+                                         at::Generator& gen, std::int64_t dataset_size = 0) {
   const auto td = transform(t, [](const at::Tensor& a) { return a.detach().to(at::kDouble); });
   const auto ld = transform(bias, [](const at::Tensor& a) { return a.detach().to(at::kDouble); });
   const auto post = posterior_params<F>(ld, td);
   const at::Tensor z = F::sample(post, gen);
-  return average_encoding_estimate(pairwise_log_density<F>(post, z), log_density<F>(ld, z));
+  return average_encoding_estimate(pairwise_log_density<F>(post, z), log_density<F>(ld, z), dataset_size);
 }
 
 /// The same with a mixture bias.
 template <class F, std::size_t S>
 kl_mi_estimate aggregate_posterior_batch(const mixture<F, at::Tensor>& bias, const param_pack<at::Tensor, S>& t,
-                                         at::Generator& gen) {
+                                         at::Generator& gen, std::int64_t dataset_size = 0) {
   const auto td = transform(t, [](const at::Tensor& a) { return a.detach().to(at::kDouble); });
   const mixture<F, at::Tensor> md(transform(bias.components, [](const at::Tensor& a) { return a.detach().to(at::kDouble); }),
                                   bias.log_weights.detach().to(at::kDouble));
   const at::Tensor z = sample_posterior(md, td, gen);
-  return average_encoding_estimate(pairwise_log_density(md, td, z), log_density(md, z));
+  return average_encoding_estimate(pairwise_log_density(md, td, z), log_density(md, z), dataset_size);
 }
 
 /// The estimate over consecutive batches of `batch_size` rows of `inputs` (model-scale tensors or
 /// anything `statistics` takes), dropping a last partial batch as the fixed-B estimator requires.
 /// `statistics(batch)` returns t(x); `bias` is a single-family pack (with F given) or a mixture.
+/// The stratified estimator takes N = rows, the images q̂ averages over.
 template <class F, class Bias, class Statistics>
 kl_mi_estimate aggregate_posterior(const Bias& bias, Statistics&& statistics, std::int64_t rows,
                                    const std::function<at::Tensor(std::int64_t start, std::int64_t count)>& batch_of,
-                                   std::int64_t batch_size, at::Generator& gen) {
+                                   std::int64_t batch_size, at::Generator& gen,
+                                   aggregate_estimator estimator = aggregate_estimator::stratified) {
   if (batch_size < 2 || rows < batch_size)
     throw std::invalid_argument("cebm::eval::aggregate_posterior: need at least one full batch of " +
                                 std::to_string(batch_size) + " inputs (batch >= 2), got " + std::to_string(rows));
+  const std::int64_t n = estimator == aggregate_estimator::stratified ? rows : batch_size;
   std::vector<kl_mi_estimate> per_batch;
   for (std::int64_t s = 0; s + batch_size <= rows; s += batch_size) {
     const auto t = statistics(batch_of(s, batch_size));
     if constexpr (std::is_same_v<Bias, mixture<F, at::Tensor>>)
-      per_batch.push_back(aggregate_posterior_batch(bias, t, gen));
+      per_batch.push_back(aggregate_posterior_batch(bias, t, gen, n));
     else
-      per_batch.push_back(aggregate_posterior_batch<F>(bias, t, gen));
+      per_batch.push_back(aggregate_posterior_batch<F>(bias, t, gen, n));
   }
   return average_batches(per_batch);
 }

@@ -14,6 +14,9 @@
 ///   7 conditional          CLEL's instance- and class-conditional chains sections/conditional.hpp
 ///   8 embedding            PCA of test representations                   sections/embedding.hpp
 ///
+/// With `scope(evaluation_scope::learning_curve_point)` it runs 1, 2 and the replay buffer's stuck
+/// fraction alone and writes nothing (learning_curve.hpp gathers such points).
+///
 /// The model needs `representation(x) -> [B, D]` and `energy(x) -> [B]` or `ood_score(x) -> [B]`
 /// (BIGAN's discriminator score: its OOD section has the model score alone); a model with a
 /// conjugate bias (`bias_family`, `bias()`, `statistics(x)`, and for a learned mixture `is_mixture()` and
@@ -66,10 +69,15 @@ nlohmann::json evaluate(Model& model, const evaluation_data& d, const evaluation
   }
   representations_section(r);
   few_label_section(r);
+  sampling_streams streams(o.seed() + 1, ctx.device);
+  if (o.scope() == evaluation_scope::learning_curve_point) {
+    r.announce("the replay buffer's stuck chains");
+    if (ctx.buffer.defined() && ctx.buffer.size(0) > 0) buffer_samples(r, stuck_references(r, streams), false);
+    return r.report;
+  }
   nearest_neighbor_section(r);
   ood_section(r);
   aggregate_posterior_section(r);
-  sampling_streams streams(o.seed() + 1, ctx.device);
   samples_section(r, streams);
   frechet_distance_section(r);
   conditional_section(r, streams);

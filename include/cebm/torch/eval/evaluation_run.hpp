@@ -27,6 +27,7 @@
 #include "cebm/torch/data/image_dataset.hpp"
 #include "cebm/torch/io/png.hpp"
 #include "cebm/torch/data/transforms.hpp"
+#include "cebm/torch/eval/aggregate_posterior.hpp"
 #include "cebm/torch/eval/few_label.hpp"
 #include "cebm/torch/eval/frechet.hpp"
 #include "cebm/torch/eval/plot.hpp"
@@ -37,7 +38,12 @@
 
 namespace cebm::eval {
 
+/// What `evaluate` runs: every section, or a point of a learning curve (representations, few-label
+/// and the replay buffer's stuck fraction, writing no files).
+enum class evaluation_scope { full, learning_curve_point };
+
 struct evaluation_options {
+  CEBM_ARG(evaluation_scope, scope) = evaluation_scope::full;
   CEBM_ARG(std::int64_t, train_images) = 0;  ///< training images used (features, few-label, 1-NN, KL/MI); 0 = all
   CEBM_ARG(std::int64_t, test_images) = 0;   ///< test images used; 0 = all
   CEBM_ARG(std::int64_t, ood_images) = 0;    ///< images per OOD set and of the in-distribution test set; 0 = all
@@ -46,8 +52,16 @@ struct evaluation_options {
   CEBM_ARG(bool, pixel_full) = true;         ///< the pixel baseline's full-set fit (about 2 min for 60000x784)
   CEBM_ARG(ood_score_options, ood) = {};
   CEBM_ARG(std::int64_t, kl_batch_size) = 1000;
+  /// KL/MI of the aggregate posterior: stratified (MI up to log N, the default) or batch (up to log B).
+  CEBM_ARG(aggregate_estimator, kl_estimator) = aggregate_estimator::stratified;
   CEBM_ARG(std::int64_t, long_run_chains) = 64;
   CEBM_ARG(langevin_options, long_run) = langevin_options::cebm().steps(500);
+  /// 0: one long run of `long_run` from the initialisation. R > 0: R rounds, each restarting every
+  /// chain from the initialisation with probability `round_restart`, applying the context's
+  /// augmentation (if any), then `long_run` (CLEL's published sampling for FID: 10 rounds of 0.1%
+  /// restarts, the strong augmentation and 60 steps, from U[0, 1]).
+  CEBM_ARG(std::int64_t, long_run_rounds) = 0;
+  CEBM_ARG(double, round_restart) = 0.001;
   CEBM_ARG(std::int64_t, frechet_images) = 10000;  ///< test images the sample features are compared with
   /// Conditional sampling (models with `conditional_energy`): chains per condition (0 = skip),
   /// Langevin steps (the long run's sampler otherwise), the condition's weight β, and whether
@@ -87,6 +101,9 @@ struct evaluation_context {
   /// evaluation moves them to `device`).
   std::function<at::Tensor(std::int64_t, at::Generator&)> fresh_chains;
   at::Tensor buffer;                       ///< replay-buffer contents in the model's scale (may be undefined)
+  /// Applied to the chains at the start of every round of a long run in rounds (CLEL's
+  /// augmentation; may be empty).
+  std::function<at::Tensor(const at::Tensor&, at::Generator&)> augmentation;
   std::shared_ptr<feature_extractor> frechet_extractor;  ///< null: no Fréchet distance
   /// An external classifier of model-scale images -> labels [B] (null: no confusion matrix of
   /// class-conditional samples).
@@ -191,7 +208,7 @@ struct evaluation_run {
                  const std::string& out_dir)
       : model(m), data(d), ctx(c), o(opts), dir(out_dir), train(detail::first(d.train, opts.train_images())),
         test(detail::first(d.test, opts.test_images())), clean(c.input), gen(at::detail::createCPUGenerator(opts.seed())),
-        stages(conditional ? 8 : 7) {
+        stages(opts.scope() == evaluation_scope::learning_curve_point ? 3 : conditional ? 8 : 7) {
     clean.noise_std(0.0);
     classes = std::max(train.labels.max().template item<std::int64_t>(), test.labels.max().template item<std::int64_t>()) + 1;
     report = {{"model", ctx.model},

@@ -1,10 +1,10 @@
 #pragma once
 /// @file
-/// Raster plots without a plotting library: a heat map (a row-normalised confusion matrix, say) and
-/// a scatter plot of labelled 2-D points (a PCA projection of the latent codes), each returned as a
-/// uint8 image [3, H, W] for `cebm::data::write_png`.
+/// Raster plots without a plotting library: a heat map (a row-normalised confusion matrix, say), a
+/// scatter plot of labelled 2-D points (a PCA projection of the latent codes) and a line chart (a
+/// learning curve), each returned as a uint8 image [3, H, W] for `cebm::data::write_png`.
 ///
-/// Both draw on `canvas`, an RGB pixel buffer with filled rectangles, discs and text in a 5×7 bitmap
+/// All draw on `canvas`, an RGB pixel buffer with filled rectangles, discs, lines and text in a 5×7 bitmap
 /// font scaled by an integer factor (a glyph covers 5s × 7s pixels and advances 6s). The glyphs are
 /// the classic 5×7 dot-matrix shapes of the Hitachi HD44780 character ROM: digits, A–Z, a–z and
 /// ` .,:;-+=_/()%#'`. Any other character is refused, naming it, rather than silently dropped.
@@ -217,6 +217,20 @@ class canvas {
     for (std::int64_t dy = -r; dy <= r; ++dy)
       for (std::int64_t dx = -r; dx <= r; ++dx)
         if (dx * dx + dy * dy < r * (r + 1)) set(cx + dx, cy + dy, c);
+  }
+
+  /// The segment from (x0, y0) to (x1, y1), both ends included (Bresenham), each point a
+  /// `thickness`-pixel square centred on it (its top-left when the thickness is even).
+  void line(std::int64_t x0, std::int64_t y0, std::int64_t x1, std::int64_t y1, rgb c, std::int64_t thickness = 1) {
+    const std::int64_t dx = x1 > x0 ? x1 - x0 : x0 - x1, dy = y1 > y0 ? y0 - y1 : y1 - y0;
+    const std::int64_t sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1, half = (thickness - 1) / 2;
+    for (std::int64_t err = dx + dy;;) {
+      fill_rect(x0 - half, y0 - half, thickness, thickness, c);
+      if (x0 == x1 && y0 == y1) return;
+      const std::int64_t e2 = 2 * err;
+      if (e2 >= dy) err += dy, x0 += sx;
+      if (e2 <= dx) err += dx, y0 += sy;
+    }
   }
 
   static std::int64_t text_width(const std::string& s, std::int64_t scale = 1) {
@@ -486,6 +500,127 @@ inline at::Tensor scatter(const at::Tensor& points, const at::Tensor& labels, co
       cv.text(lx + th + gap, ly, std::to_string(c), black, s);
     }
   }
+  return cv.to_tensor();
+}
+
+// --- line chart -------------------------------------------------------------------------------
+
+/// One line of a chart: points (x[i], y[i]) joined in order, each marked, coloured tab10(colour).
+struct line_series {
+  std::string name;  ///< the legend's text
+  std::vector<double> x, y;
+  std::int64_t colour = 0;
+};
+
+struct line_chart_options {
+  CEBM_ARG(std::int64_t, width) = 720;        ///< of the whole image, legend included
+  CEBM_ARG(std::int64_t, height) = 400;
+  CEBM_ARG(double, y_min) = 0.0;              ///< the y axis: fixed, so curves of two runs compare
+  CEBM_ARG(double, y_max) = 1.0;
+  CEBM_ARG(std::int64_t, y_ticks) = 5;        ///< labelled grid lines from y_min to y_max (>= 2)
+  CEBM_ARG(std::string, x_title) = "";        ///< under the x limits, e.g. "iteration"
+  CEBM_ARG(std::int64_t, marker_radius) = 2;  ///< 0: one pixel
+  CEBM_ARG(std::int64_t, thickness) = 2;      ///< of the lines, pixels
+  CEBM_ARG(bool, legend) = true;
+  CEBM_ARG(std::int64_t, font_scale) = 1;
+  CEBM_ARG(std::int64_t, padding) = 8;        ///< pixels between the image edge and the frame
+};
+
+/// `series` (at least one point in all; every value finite, y within [y_min, y_max]) on white inside
+/// a black one-pixel frame, light grey grid lines at the y ticks (labelled "%g" left of the frame),
+/// and the x limits written under its ends. Series are drawn in order (later ones on top), lines
+/// first, then their markers (discs of `marker_radius`).
+///
+/// The x limits are the smallest and largest x of all series (a single x value v gets
+/// [v − 0.5, v + 0.5]). The frame, with s = font_scale and p = padding: left column
+/// fx0 = p + (width of the widest y label) + 3s, top row fy0 = p + ⌊7s/2⌋, right column
+/// fx1 = width − 1 − p (less the legend's width + 6s), bottom row fy1 = height − 1 − p − 10s (less
+/// 10s more with an x title). With m = marker_radius + 2, a point (x, y) is drawn at (round: half
+/// away from zero)
+///   column  fx0 + m + round((x − xmin)/(xmax − xmin) · (fx1 − fx0 − 2m))
+///   row     fy1 − m − round((y − y_min)/(y_max − y_min) · (fy1 − fy0 − 2m))
+/// Legend: one row per series, a colour swatch and its name, right of the frame.
+inline at::Tensor line_chart(const std::vector<line_series>& series, const line_chart_options& o = {}) {
+  constexpr const char* where = "cebm::eval::line_chart";
+  if (o.marker_radius() < 0 || o.thickness() < 1 || o.font_scale() < 1 || o.padding() < 0 || o.y_ticks() < 2)
+    throw std::invalid_argument(std::string(where) +
+                                ": marker_radius and padding must be >= 0, thickness and font_scale >= 1, y_ticks >= 2");
+  if (!(o.y_max() > o.y_min()) || !std::isfinite(o.y_min()) || !std::isfinite(o.y_max()))
+    throw std::invalid_argument(std::string(where) + ": need finite y_min < y_max, got " + detail::plot_format("%g", o.y_min()) +
+                                " and " + detail::plot_format("%g", o.y_max()));
+  double xlo = INFINITY, xhi = -INFINITY;
+  for (const auto& s : series) {
+    if (s.x.size() != s.y.size())
+      throw std::invalid_argument(std::string(where) + ": series '" + s.name + "' has " + std::to_string(s.x.size()) +
+                                  " x values and " + std::to_string(s.y.size()) + " y values");
+    if (s.colour < 0) throw std::invalid_argument(std::string(where) + ": series '" + s.name + "' has a negative colour");
+    for (std::size_t i = 0; i < s.x.size(); ++i) {
+      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i]))
+        throw std::invalid_argument(std::string(where) + ": series '" + s.name + "' point " + std::to_string(i) +
+                                    " is not finite (" + detail::plot_format("%g", s.x[i]) + ", " +
+                                    detail::plot_format("%g", s.y[i]) + ")");
+      if (s.y[i] < o.y_min() || s.y[i] > o.y_max())
+        throw std::invalid_argument(std::string(where) + ": series '" + s.name + "' point " + std::to_string(i) + " has y = " +
+                                    detail::plot_format("%g", s.y[i]) + ", outside [" + detail::plot_format("%g", o.y_min()) +
+                                    ", " + detail::plot_format("%g", o.y_max()) + "]");
+      xlo = std::min(xlo, s.x[i]), xhi = std::max(xhi, s.x[i]);
+    }
+  }
+  if (!(xhi >= xlo)) throw std::invalid_argument(std::string(where) + ": no points to draw");
+  if (xhi == xlo) xlo -= 0.5, xhi += 0.5;
+
+  const std::int64_t s = o.font_scale(), th = canvas::text_height(s), gap = 3 * s, pad = o.padding();
+  const std::int64_t m = o.marker_radius() + 2;
+  std::vector<std::string> ticks;
+  std::int64_t tick_w = 0;
+  for (std::int64_t k = 0; k < o.y_ticks(); ++k) {
+    ticks.push_back(detail::plot_format("%g", o.y_min() + (o.y_max() - o.y_min()) * static_cast<double>(k) /
+                                                              static_cast<double>(o.y_ticks() - 1)));
+    tick_w = std::max(tick_w, canvas::text_width(ticks.back(), s));
+  }
+  std::int64_t legend_w = 0;
+  if (o.legend()) {
+    for (const auto& sr : series) legend_w = std::max(legend_w, th + gap + canvas::text_width(sr.name, s));
+    if (static_cast<std::int64_t>(series.size()) * (th + 2 * s) > o.height() - 2 * pad)
+      throw std::invalid_argument(std::string(where) + ": a legend of " + std::to_string(series.size()) +
+                                  " series does not fit in " + std::to_string(o.height()) + " pixels; raise height");
+  }
+  const std::int64_t fx0 = pad + tick_w + gap, fy0 = pad + th / 2;
+  const std::int64_t fx1 = o.width() - 1 - pad - (o.legend() ? legend_w + 2 * gap : 0);
+  const std::int64_t fy1 = o.height() - 1 - pad - (th + gap) - (o.x_title().empty() ? 0 : th + gap);
+  const std::int64_t span_x = fx1 - fx0 - 2 * m, span_y = fy1 - fy0 - 2 * m;
+  if (span_x < 1 || span_y < 1)
+    throw std::invalid_argument(std::string(where) + ": " + std::to_string(o.width()) + "x" + std::to_string(o.height()) +
+                                " leaves no room for the plot; raise width/height or lower padding and marker_radius");
+  auto column = [&](double x) { return fx0 + m + std::lround((x - xlo) / (xhi - xlo) * static_cast<double>(span_x)); };
+  auto row = [&](double y) {
+    return fy1 - m - std::lround((y - o.y_min()) / (o.y_max() - o.y_min()) * static_cast<double>(span_y));
+  };
+
+  canvas cv(o.width(), o.height(), white);
+  constexpr rgb grid{220, 220, 220};
+  for (std::int64_t k = 0; k < o.y_ticks(); ++k) {
+    const double y = o.y_min() + (o.y_max() - o.y_min()) * static_cast<double>(k) / static_cast<double>(o.y_ticks() - 1);
+    cv.fill_rect(fx0 + 1, row(y), fx1 - fx0 - 1, 1, grid);
+    cv.text(fx0 - gap - canvas::text_width(ticks[k], s), row(y) - th / 2, ticks[k], black, s);
+  }
+  cv.outline_rect(fx0, fy0, fx1 - fx0 + 1, fy1 - fy0 + 1, black);
+  for (const auto& sr : series)
+    for (std::size_t i = 1; i < sr.x.size(); ++i)
+      cv.line(column(sr.x[i - 1]), row(sr.y[i - 1]), column(sr.x[i]), row(sr.y[i]), tab10(sr.colour), o.thickness());
+  for (const auto& sr : series)
+    for (std::size_t i = 0; i < sr.x.size(); ++i) cv.fill_disc(column(sr.x[i]), row(sr.y[i]), o.marker_radius(), tab10(sr.colour));
+  const std::string xl = detail::plot_format("%g", xlo), xh = detail::plot_format("%g", xhi);
+  cv.text(fx0, fy1 + gap, xl, black, s);
+  cv.text(fx1 + 1 - canvas::text_width(xh, s), fy1 + gap, xh, black, s);
+  if (!o.x_title().empty())
+    cv.text((fx0 + fx1 - canvas::text_width(o.x_title(), s)) / 2, fy1 + 2 * gap + th, o.x_title(), black, s);
+  if (o.legend())
+    for (std::size_t k = 0; k < series.size(); ++k) {
+      const std::int64_t lx = fx1 + 2 * gap, ly = fy0 + static_cast<std::int64_t>(k) * (th + 2 * s);
+      cv.fill_rect(lx, ly, th, th, tab10(series[k].colour));
+      cv.text(lx + th + gap, ly, series[k].name, black, s);
+    }
   return cv.to_tensor();
 }
 

@@ -4,6 +4,7 @@
 /// `evaluation.hpp`'s report, the published CEBM numbers beside ours where dataset, model and
 /// setting match (published.hpp), and the PNGs inline.
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -49,6 +50,33 @@ inline std::string percent_cell(const nlohmann::json* row) {
 }
 
 }  // namespace detail
+
+/// The learning-curve section of the markdown report (learning_curve.hpp's `learning_curve` key).
+inline std::string learning_curve_markdown(const nlohmann::json& lc) {
+  using detail::fixed;
+  std::ostringstream md;
+  md << "\n## Learning curve\n\nAt each kept checkpoint: few-label test accuracy (%, mean over draws; published "
+        "protocol, and standardised features) and the replay buffer's chains still stuck near the initialisation; "
+        "beside it the training probe (1-NN accuracy of probe queries against probe references, both training "
+        "images) last logged at or before that iteration.\n\n"
+        "| iteration | probe 1-NN | 1 label | 10 labels | 100 labels | 10 labels, standardised | buffer stuck |\n"
+        "| --- | --- | --- | --- | --- | --- | --- |\n";
+  auto mean = [](const nlohmann::json& table, const char* setting) {
+    return table.contains(setting) ? fixed(100 * table[setting]["mean"].get<double>(), 1) : std::string("–");
+  };
+  for (const auto& p : lc["points"]) {
+    const std::int64_t it = p["iteration"].get<std::int64_t>();
+    std::string probe = "–";
+    for (const auto& row : lc["probe"])
+      if (row[0].get<std::int64_t>() <= it) probe = fixed(100 * row[1].get<double>(), 1);
+    const auto& few = p["few_label"];
+    md << "| " << it << " | " << probe << " | " << mean(few["representation"], "1") << " | " << mean(few["representation"], "10")
+       << " | " << mean(few["representation"], "100") << " | " << mean(few["representation_standardized"], "10") << " | "
+       << (p["buffer_stuck"].is_number() ? fixed(100 * p["buffer_stuck"].get<double>(), 1) + "%" : std::string("–")) << " |\n";
+  }
+  if (lc.contains("image")) md << "\n![learning curve](" << lc["image"].get<std::string>() << ")\n";
+  return md.str();
+}
 
 /// The markdown report of an `evaluate` JSON report.
 inline std::string markdown_report(const nlohmann::json& r) {
@@ -140,10 +168,13 @@ inline std::string markdown_report(const nlohmann::json& r) {
   if (ap.contains("skipped")) {
     md << "Not computed: " << ap["skipped"].get<std::string>() << ".\n";
   } else {
-    md << "KL(q̂(z) ‖ bias) and I(x; z) in nats with the minibatch average-encoding estimator (Esmaeili et al. 2019; the "
-          "paper's own code is not public), "
-       << ap["batches"] << " batches of " << ap["batch_size"] << " training images, ± std across batches. MI cannot "
-       << "exceed log(batch) = " << fixed(std::log(ap["batch_size"].get<double>()), 2) << ".\n\n"
+    const bool stratified = ap.value("estimator", std::string("batch")) == "stratified";
+    const double cap = stratified ? ap["dataset_size"].get<double>() : ap["batch_size"].get<double>();
+    md << "KL(q̂(z) ‖ bias) and I(x; z) in nats with the minibatch "
+       << (stratified ? "stratified" : "batch (average-encoding)") << " estimator (Esmaeili et al. 2019; the paper's own "
+       << "code is not public), " << ap["batches"] << " batches of " << ap["batch_size"] << " of "
+       << ap.value("dataset_size", ap["batch_size"].get<std::int64_t>()) << " training images, ± std across batches. MI "
+       << "cannot exceed log(" << (stratified ? "N" : "batch") << ") = " << fixed(std::log(cap), 2) << ".\n\n"
        << "| quantity | measured | paper |\n| --- | --- | --- |\n"
        << "| KL | " << number(ap["kl"], 3) << " ± " << number(ap["kl_std"], 3) << " | "
        << detail::paper(dataset, model, "kl", "", 1) << " |\n"
@@ -160,7 +191,7 @@ inline std::string markdown_report(const nlohmann::json& r) {
   for (const std::string kind : {"long_run", "buffer"}) {
     if (!smp.contains(kind)) continue;
     const auto& st = smp[kind]["stuck"];
-    md << "| " << (kind == "long_run" ? "long run, " + std::to_string(smp[kind]["steps"].get<std::int64_t>()) + " steps from noise"
+    md << "| " << (kind == "long_run" ? "long run, " + smp[kind].value("protocol", std::to_string(smp[kind]["steps"].get<std::int64_t>()) + " steps from noise")
                                       : std::string("replay buffer"))
        << " | " << smp[kind]["chains"] << " | " << fixed(100 * st["fraction"].get<double>(), 1) << "% | "
        << number(st["mean_correlation"], 3) << " |\n";
@@ -221,6 +252,7 @@ inline std::string markdown_report(const nlohmann::json& r) {
        << number(e["explained_variance"][0], 4) << ", " << number(e["explained_variance"][1], 4) << "):\n\n!["
        << "PCA embedding](" << e["image"].get<std::string>() << ")\n";
   }
+  if (r.contains("learning_curve")) md << learning_curve_markdown(r["learning_curve"]);
   if (r.contains("seconds")) {
     md << "\n## Time\n\n| stage | seconds |\n| --- | --- |\n";
     for (const auto& [stage, s] : r["seconds"].items()) md << "| " << stage << " | " << number(s, 1) << " |\n";

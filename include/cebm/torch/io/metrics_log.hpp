@@ -2,6 +2,7 @@
 /// @file
 /// `metrics_log`: one JSON object per line (`metrics.jsonl`), flushed per row so a crashed run
 /// keeps its history. Values are numbers; non-finite ones are written as null (JSON has no NaN).
+/// `read(path)` gives the rows back (null as NaN).
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
@@ -9,9 +10,13 @@
 #include <cstring>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace cebm::train {
 
@@ -77,6 +82,29 @@ class metrics_log {
       }
     }
     return s + "}";
+  }
+
+  /// The rows of the log at `path`, in order; a null value is NaN. Refuses a missing file or a line
+  /// that is not a JSON object of numbers, naming the file and the line.
+  static std::vector<std::map<std::string, double>> read(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error(path + ": cannot open the metrics log (" + std::strerror(errno) + ")");
+    std::vector<std::map<std::string, double>> rows;
+    std::string line;
+    for (std::int64_t n = 1; std::getline(in, line); ++n) {
+      if (line.empty()) continue;
+      const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+      if (!j.is_object())
+        throw std::runtime_error(path + ": line " + std::to_string(n) + " is not a JSON object (a metrics row)");
+      std::map<std::string, double> row;
+      for (const auto& [key, value] : j.items()) {
+        if (!value.is_number() && !value.is_null())
+          throw std::runtime_error(path + ": line " + std::to_string(n) + ": '" + key + "' is not a number");
+        row[key] = value.is_null() ? std::numeric_limits<double>::quiet_NaN() : value.get<double>();
+      }
+      rows.push_back(std::move(row));
+    }
+    return rows;
   }
 
  private:

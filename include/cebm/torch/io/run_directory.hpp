@@ -10,6 +10,7 @@
 ///   checkpoints/{last,best,iter_N}.pt    written atomically (checkpoint.hpp)
 ///   samples/<name>.png                   image grids
 ///   DIVERGED                             why a run stopped, with its last metrics row
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -19,6 +20,8 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <ATen/ATen.h>
 
@@ -76,6 +79,21 @@ class run_directory {
       std::filesystem::remove_all(root_ / name, ec);
       if (ec) throw std::runtime_error(file(name) + ": cannot remove (" + ec.message() + ")");
     }
+  }
+
+  /// The kept checkpoints (checkpoints/iter_N.pt) as (N, path), by N.
+  std::vector<std::pair<std::int64_t, std::string>> kept_checkpoints() const {
+    std::vector<std::pair<std::int64_t, std::string>> kept;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(root_ / "checkpoints", ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.size() <= 8 || name.rfind("iter_", 0) != 0 || name.substr(name.size() - 3) != ".pt") continue;
+      const std::string digits = name.substr(5, name.size() - 8);
+      if (digits.size() > 18 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+      kept.emplace_back(std::stoll(digits), entry.path().string());
+    }
+    std::sort(kept.begin(), kept.end());
+    return kept;
   }
 
   /// metrics.jsonl, opened for appending.

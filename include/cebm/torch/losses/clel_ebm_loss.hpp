@@ -9,7 +9,8 @@
 /// and y⁺ = h(t(x⁺)) the encoder's latent for an augmented copy of the data. mean e⁺ − β mean cos
 /// is the mean joint energy E(x⁺, y⁺) of eq. (3). The regulariser is on the *marginal* energies
 /// (notes §6 item 6) and is the mean of squares (equal to the published mean(e⁺² + e⁻²) when both
-/// batches have the same size). Published α = 1, β = 0.01.
+/// batches have the same size). Published α = 1, β = 0.01. β is the joint energy's
+/// (`models::clel_options::beta`, the one setting of it), passed by the caller.
 ///
 /// y⁺ is detached inside (the published code computes it under no_grad): no gradient reaches the
 /// encoder from this loss. f⁻ should come from detached samples; the loss differentiates through
@@ -29,8 +30,6 @@ namespace cebm::clel {
 struct ebm_loss_options {
   /// α, the factor of the L2 energy regulariser.
   CEBM_ARG(double, l2) = 1.0;
-  /// β, the weight of the latent alignment term.
-  CEBM_ARG(double, beta) = 0.01;
 };
 
 /// The loss and its parts, 0-dim tensors; `loss` carries the graph, the parts are detached.
@@ -42,9 +41,10 @@ struct ebm_loss_terms {
   at::Tensor alignment;    ///< mean cos(g⁺, y⁺)
 };
 
-/// L_EBM from f⁺ = f(x⁺) [B, d_f], f⁻ = f(x⁻) [B', d_f], g⁺ = g(f⁺) [B, d] and y⁺ [B, d].
+/// L_EBM from f⁺ = f(x⁺) [B, d_f], f⁻ = f(x⁻) [B', d_f], g⁺ = g(f⁺) [B, d], y⁺ [B, d] and the
+/// joint energy's β.
 inline ebm_loss_terms ebm_loss(const at::Tensor& f_pos, const at::Tensor& f_neg, const at::Tensor& g_pos,
-                               const at::Tensor& y_pos, const ebm_loss_options& o = {}) {
+                               const at::Tensor& y_pos, double beta, const ebm_loss_options& o = {}) {
   constexpr const char* where = "cebm::clel::ebm_loss";
   detail::require_rows(f_pos, where, "f_pos");
   detail::require_rows(f_neg, where, "f_neg");
@@ -60,12 +60,12 @@ inline ebm_loss_terms ebm_loss(const at::Tensor& f_pos, const at::Tensor& f_neg,
   if (!(o.l2() >= 0) || !std::isfinite(o.l2()))
     throw std::invalid_argument(std::string(where) + ": l2 (alpha) must be finite and non-negative, got " +
                                 std::to_string(o.l2()));
-  detail::require_beta(o.beta(), where);
+  detail::require_beta(beta, where);
 
   const cd_loss cd = contrastive_divergence(marginal_energy(f_pos), marginal_energy(f_neg),
                                             cd_options{}.l2(o.l2()).regularize(cd_regularizer::both));
   const at::Tensor alignment = detail::cosine(g_pos, y_pos.detach()).mean();
-  return {cd.loss - o.beta() * alignment, cd.energy_pos, cd.energy_neg, cd.regularizer, alignment.detach()};
+  return {cd.loss - beta * alignment, cd.energy_pos, cd.energy_neg, cd.regularizer, alignment.detach()};
 }
 
 }  // namespace cebm::clel

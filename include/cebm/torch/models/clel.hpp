@@ -46,7 +46,7 @@ struct clel_options {
   /// Image channels (3 for CIFAR-10, 1 for Fashion-MNIST) and side (32, 28).
   CEBM_ARG(std::int64_t, in_channels) = 3;
   CEBM_ARG(std::int64_t, image_size) = 32;
-  /// β of the joint energy in training (the paper's 0.01).
+  /// β of the joint energy E(x, z), and so of L_EBM's alignment term in training (the paper's 0.01).
   CEBM_ARG(double, beta) = 0.01;
   /// β of the OOD score (the authors' README runs 0.1; a knob separate from β).
   CEBM_ARG(double, beta_test) = 0.1;

@@ -13,8 +13,6 @@
 /// at initialisation the block is out = ReLU(sc(x)).
 /// Submodules: `conv1`, `bn1`, `conv2`, `bn2`, and `downsample` (Sequential: conv, BN) if any.
 #include <cstdint>
-#include <stdexcept>
-#include <string>
 #include <utility>
 
 #include <ATen/ATen.h>
@@ -26,14 +24,13 @@
 #include <torch/nn/pimpl.h>
 
 #include "cebm/core/arg.hpp"
+#include "cebm/torch/detail/shape_checks.hpp"
+#include "cebm/torch/nn/channel_options.hpp"
 
 namespace cebm::nn {
 
-struct basic_block_options {
-  basic_block_options(std::int64_t in_channels, std::int64_t out_channels)
-      : in_channels_(in_channels), out_channels_(out_channels) {}
-  CEBM_ARG(std::int64_t, in_channels);
-  CEBM_ARG(std::int64_t, out_channels);
+struct basic_block_options : channel_options<basic_block_options> {
+  using channel_options::channel_options;
   CEBM_ARG(std::int64_t, stride) = 1;
   /// γ = 0 in the block's last BN (torchvision's `zero_init_residual`).
   CEBM_ARG(bool, zero_init_residual) = true;
@@ -46,10 +43,9 @@ class BasicBlockImpl : public torch::nn::Cloneable<BasicBlockImpl> {
   explicit BasicBlockImpl(basic_block_options o) : o_(std::move(o)) { reset(); }
 
   void reset() override {
+    o_.check_channels("cebm::nn::BasicBlock");
+    cebm::detail::require_positive("cebm::nn::BasicBlock", {{"stride", o_.stride()}});
     const std::int64_t in = o_.in_channels(), out = o_.out_channels(), s = o_.stride();
-    if (in <= 0 || out <= 0 || s <= 0)
-      throw std::invalid_argument("cebm::nn::BasicBlock: channels and stride must be positive, got " + std::to_string(in) +
-                                  " → " + std::to_string(out) + ", stride " + std::to_string(s));
     const auto conv = [](std::int64_t i, std::int64_t o, std::int64_t k, std::int64_t stride) {
       torch::nn::Conv2d c(torch::nn::Conv2dOptions(i, o, k).stride(stride).padding(k / 2).bias(false));
       torch::nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut, torch::kReLU);
@@ -67,9 +63,7 @@ class BasicBlockImpl : public torch::nn::Cloneable<BasicBlockImpl> {
 
   /// x: [B, in, H, W] → [B, out, ⌈H/s⌉, ⌈W/s⌉].
   at::Tensor forward(const at::Tensor& x) {
-    if (x.dim() != 4 || x.size(1) != o_.in_channels())
-      throw std::invalid_argument("cebm::nn::BasicBlock: expected input [B, " + std::to_string(o_.in_channels()) +
-                                  ", H, W], got " + std::string(c10::str(x.sizes())));
+    cebm::detail::require_images("cebm::nn::BasicBlock", x, o_.in_channels());
     const at::Tensor h = bn2_->forward(conv2_->forward(at::relu(bn1_->forward(conv1_->forward(x)))));
     return at::relu(h + shortcut(x));
   }

@@ -19,7 +19,6 @@
 #include <cstdint>
 #include <ostream>
 #include <stdexcept>
-#include <string>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -32,6 +31,7 @@
 #include <torch/nn/pimpl.h>
 
 #include "cebm/torch/nn/detail/default_init.hpp"
+#include "cebm/torch/detail/shape_checks.hpp"
 
 namespace cebm::nn {
 
@@ -98,8 +98,10 @@ class Conv2dImpl : public torch::nn::Cloneable<Conv2dImpl> {
 
   void reset() override {
     const auto& k = *options_.kernel_size();
-    if (options_.in_channels() <= 0 || options_.out_channels() <= 0 || k[0] <= 0 || k[1] <= 0)
-      throw std::invalid_argument("cebm::nn::Conv2d: need positive channel counts and kernel sizes");
+    cebm::detail::require_positive("cebm::nn::Conv2d", {{"in_channels", options_.in_channels()},
+                                                  {"out_channels", options_.out_channels()},
+                                                  {"kernel height", k[0]},
+                                                  {"kernel width", k[1]}});
     using std::get_if;  // c10::variant in libtorch 1.13, std::variant in 2.x: found by ADL
     if (options_.groups() != 1 || get_if<torch::ExpandingArray<2>>(&options_.padding()) == nullptr ||
         get_if<torch::enumtype::kZeros>(&options_.padding_mode()) == nullptr)
@@ -114,9 +116,7 @@ class Conv2dImpl : public torch::nn::Cloneable<Conv2dImpl> {
 
   /// x: [B, in_channels, H, W] → [B, out_channels, H', W'].
   at::Tensor forward(const at::Tensor& x) {
-    if (x.dim() != 4 || x.size(1) != options_.in_channels())
-      throw std::invalid_argument("cebm::nn::Conv2d: expected input [B, " + std::to_string(options_.in_channels()) +
-                                  ", H, W], got " + std::string(c10::str(x.sizes())));
+    cebm::detail::require_images("cebm::nn::Conv2d", x, options_.in_channels());
     using std::get_if;
     return conv2d(x, weight, bias, *options_.stride(), **get_if<torch::ExpandingArray<2>>(&options_.padding()),
                   *options_.dilation());

@@ -16,8 +16,6 @@
 #include <cmath>
 #include <cstdint>
 #include <ostream>
-#include <stdexcept>
-#include <string>
 
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
@@ -27,6 +25,7 @@
 #include <torch/nn/pimpl.h>
 
 #include "cebm/torch/nn/detail/default_init.hpp"
+#include "cebm/torch/detail/shape_checks.hpp"
 
 namespace cebm::nn {
 
@@ -48,10 +47,8 @@ class DenseImpl : public torch::nn::Cloneable<DenseImpl> {
   explicit DenseImpl(torch::nn::LinearOptions options) : options_(std::move(options)) { reset(); }
 
   void reset() override {
-    if (options_.in_features() <= 0 || options_.out_features() <= 0)
-      throw std::invalid_argument("cebm::nn::Dense: need positive feature counts, got in_features " +
-                                  std::to_string(options_.in_features()) + ", out_features " +
-                                  std::to_string(options_.out_features()));
+    cebm::detail::require_positive("cebm::nn::Dense",
+                             {{"in_features", options_.in_features()}, {"out_features", options_.out_features()}});
     weight = register_parameter("weight", at::empty({options_.out_features(), options_.in_features()}));
     bias = detail::register_bias(*this, options_.out_features(), options_.bias());
     reset_parameters();
@@ -62,9 +59,7 @@ class DenseImpl : public torch::nn::Cloneable<DenseImpl> {
 
   /// x: [..., in_features] → [..., out_features].
   at::Tensor forward(const at::Tensor& x) {
-    if (x.dim() < 1 || x.size(-1) != options_.in_features())
-      throw std::invalid_argument("cebm::nn::Dense: expected input [..., " + std::to_string(options_.in_features()) +
-                                  "], got " + std::string(c10::str(x.sizes())));
+    cebm::detail::require_last_dim("cebm::nn::Dense", x, options_.in_features(), "input");
     return linear(x, weight, bias);
   }
 

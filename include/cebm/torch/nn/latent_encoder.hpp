@@ -18,7 +18,6 @@
 /// the authors replace them after torchvision initialised the network.
 /// Submodules: `normalize`, `conv1`, `bn1`, `layer1` … `layer4` (Sequential of BasicBlock), `fc`.
 #include <cstdint>
-#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -34,6 +33,7 @@
 #include "cebm/torch/nn/basic_block.hpp"
 #include "cebm/torch/nn/dense.hpp"
 #include "cebm/torch/nn/normalize.hpp"
+#include "cebm/torch/detail/shape_checks.hpp"
 
 namespace cebm::nn {
 
@@ -52,8 +52,8 @@ class LatentEncoderImpl : public torch::nn::Cloneable<LatentEncoderImpl> {
   explicit LatentEncoderImpl(latent_encoder_options o = {}) : o_(std::move(o)) { reset(); }
 
   void reset() override {
-    if (o_.in_channels() <= 0 || o_.hidden() <= 0 || o_.out_dim() <= 0)
-      throw std::invalid_argument("cebm::nn::LatentEncoder: in_channels, hidden and out_dim must be positive");
+    cebm::detail::require_positive("cebm::nn::LatentEncoder",
+                             {{"in_channels", o_.in_channels()}, {"hidden", o_.hidden()}, {"out_dim", o_.out_dim()}});
     normalize_ = register_module("normalize", Normalize(o_.in_channels(), o_.normalize()));
     conv1_ = register_module("conv1",
                              torch::nn::Conv2d(torch::nn::Conv2dOptions(o_.in_channels(), 64, 3).padding(1).bias(false)));
@@ -78,9 +78,7 @@ class LatentEncoderImpl : public torch::nn::Cloneable<LatentEncoderImpl> {
 
   /// The pooled ResNet-18 features before the fc head, [B, 512].
   at::Tensor features(const at::Tensor& x) {
-    if (x.dim() != 4 || x.size(1) != o_.in_channels())
-      throw std::invalid_argument("cebm::nn::LatentEncoder: expected images [B, " + std::to_string(o_.in_channels()) +
-                                  ", H, W], got " + std::string(c10::str(x.sizes())));
+    cebm::detail::require_images("cebm::nn::LatentEncoder", x, o_.in_channels());
     // Channels-last activations, as in SphericalEbm: no layout conversions around the convolutions.
     at::Tensor h =
         at::relu(bn1_->forward(conv1_->forward(normalize_->forward(x).contiguous(at::MemoryFormat::ChannelsLast))));

@@ -11,8 +11,6 @@
 /// for one. Initialisation W ~ N(0, 0.01²) (the authors' init loop covers the projection too).
 /// Submodule: `mlp` (Sequential of Linear, LeakyReLU, Linear).
 #include <cstdint>
-#include <stdexcept>
-#include <string>
 #include <utility>
 
 #include <ATen/ATen.h>
@@ -25,6 +23,7 @@
 #include "cebm/core/arg.hpp"
 #include "cebm/torch/nn/dense.hpp"
 #include "cebm/torch/nn/detail/clel_init.hpp"
+#include "cebm/torch/detail/shape_checks.hpp"
 
 namespace cebm::nn {
 
@@ -39,16 +38,15 @@ class ProjectionHeadImpl : public torch::nn::Cloneable<ProjectionHeadImpl> {
   explicit ProjectionHeadImpl(projection_head_options o = {}) : o_(std::move(o)) { reset(); }
 
   void reset() override {
-    if (o_.in_features() <= 0 || o_.hidden() <= 0 || o_.out_features() <= 0)
-      throw std::invalid_argument("cebm::nn::ProjectionHead: in_features, hidden and out_features must be positive");
+    cebm::detail::require_positive("cebm::nn::ProjectionHead", {{"in_features", o_.in_features()},
+                                                          {"hidden", o_.hidden()},
+                                                          {"out_features", o_.out_features()}});
     mlp_ = register_module("mlp", detail::clel_mlp(o_.in_features(), o_.hidden(), o_.out_features(), /*bias=*/false));
   }
 
   /// u: [..., in_features] → g(u), [..., out_features].
   at::Tensor forward(const at::Tensor& u) {
-    if (u.dim() < 1 || u.size(-1) != o_.in_features())
-      throw std::invalid_argument("cebm::nn::ProjectionHead: expected features [..., " + std::to_string(o_.in_features()) +
-                                  "], got " + std::string(c10::str(u.sizes())));
+    cebm::detail::require_last_dim("cebm::nn::ProjectionHead", u, o_.in_features(), "features");
     return mlp_->forward(u);
   }
 

@@ -12,8 +12,6 @@
 /// Initialisation is CLEL's: W ~ N(0, 1/fan_in), b = 0, then the spectral-norm vectors.
 /// Submodules: `conv1`, `conv2`, and `shortcut` when the channel count changes.
 #include <cstdint>
-#include <stdexcept>
-#include <string>
 #include <utility>
 
 #include <ATen/ATen.h>
@@ -21,29 +19,24 @@
 #include <torch/nn/pimpl.h>
 
 #include "cebm/core/arg.hpp"
+#include "cebm/torch/detail/shape_checks.hpp"
+#include "cebm/torch/nn/channel_options.hpp"
 #include "cebm/torch/nn/detail/clel_init.hpp"
 #include "cebm/torch/nn/spectral_norm.hpp"
 
 namespace cebm::nn {
 
-struct res_block_options {
-  res_block_options(std::int64_t in_channels, std::int64_t out_channels)
-      : in_channels_(in_channels), out_channels_(out_channels) {}
-  CEBM_ARG(std::int64_t, in_channels);
-  CEBM_ARG(std::int64_t, out_channels);
+struct res_block_options : channel_options<res_block_options> {
+  using channel_options::channel_options;
   CEBM_ARG(spectral_norm_options, spectral_norm) = {};
 };
 
 class ResBlockImpl : public torch::nn::Cloneable<ResBlockImpl> {
  public:
-  ResBlockImpl(std::int64_t in_channels, std::int64_t out_channels)
-      : ResBlockImpl(res_block_options(in_channels, out_channels)) {}
   explicit ResBlockImpl(res_block_options o) : o_(std::move(o)) { reset(); }
 
   void reset() override {
-    if (o_.in_channels() <= 0 || o_.out_channels() <= 0)
-      throw std::invalid_argument("cebm::nn::ResBlock: channel counts must be positive, got " +
-                                  std::to_string(o_.in_channels()) + " → " + std::to_string(o_.out_channels()));
+    o_.check_channels("cebm::nn::ResBlock");
     const auto conv3 = [&](std::int64_t in, std::int64_t out) {
       return SpectralConv2d(torch::nn::Conv2dOptions(in, out, 3).padding(1), o_.spectral_norm());
     };
@@ -62,9 +55,7 @@ class ResBlockImpl : public torch::nn::Cloneable<ResBlockImpl> {
 
   /// x: [B, in, H, W] → [B, out, H, W].
   at::Tensor forward(const at::Tensor& x) {
-    if (x.dim() != 4 || x.size(1) != o_.in_channels())
-      throw std::invalid_argument("cebm::nn::ResBlock: expected input [B, " + std::to_string(o_.in_channels()) +
-                                  ", H, W], got " + std::string(c10::str(x.sizes())));
+    cebm::detail::require_images("cebm::nn::ResBlock", x, o_.in_channels());
     const double slope = detail::clel_negative_slope;
     const at::Tensor h = conv2_->forward(at::leaky_relu(conv1_->forward(at::leaky_relu(x, slope)), slope));
     return h + (shortcut_ ? shortcut_->forward(x) : x);

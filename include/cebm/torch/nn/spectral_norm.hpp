@@ -58,6 +58,7 @@
 #include "cebm/torch/nn/conv.hpp"
 #include "cebm/torch/nn/dense.hpp"
 #include "cebm/torch/nn/detail/default_init.hpp"
+#include "cebm/torch/detail/shape_checks.hpp"
 
 namespace cebm::nn {
 
@@ -204,9 +205,7 @@ class SpectralConv2dImpl : public spectral_layer<SpectralConv2dImpl> {
 
   /// x: [B, in_channels, H, W] → [B, out_channels, H', W'] with the weight W / σ.
   at::Tensor forward(const at::Tensor& x) {
-    if (x.dim() != 4 || x.size(1) != options_.in_channels())
-      throw std::invalid_argument("cebm::nn::SpectralConv2d: expected input [B, " + std::to_string(options_.in_channels()) +
-                                  ", H, W], got " + std::string(c10::str(x.sizes())));
+    cebm::detail::require_images("cebm::nn::SpectralConv2d", x, options_.in_channels());
     return convolve(x, sn_.normalized(is_training()));
   }
 
@@ -280,9 +279,7 @@ class SpectralLinearImpl : public spectral_layer<SpectralLinearImpl> {
 
   /// x: [..., in_features] → [..., out_features] with the weight W / σ.
   at::Tensor forward(const at::Tensor& x) {
-    if (x.dim() < 1 || x.size(-1) != options_.in_features())
-      throw std::invalid_argument("cebm::nn::SpectralLinear: expected input [..., " + std::to_string(options_.in_features()) +
-                                  "], got " + std::string(c10::str(x.sizes())));
+    cebm::detail::require_last_dim("cebm::nn::SpectralLinear", x, options_.in_features(), "input");
     return nn::linear(x, sn_.normalized(is_training()), bias_);
   }
 

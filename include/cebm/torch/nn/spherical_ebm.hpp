@@ -40,6 +40,7 @@
 #include "cebm/torch/nn/detail/ebm_trunk.hpp"
 #include "cebm/torch/nn/normalize.hpp"
 #include "cebm/torch/nn/spectral_norm.hpp"
+#include "cebm/torch/detail/shape_checks.hpp"
 
 namespace cebm::nn {
 
@@ -69,8 +70,10 @@ class SphericalEbmImpl : public torch::nn::Cloneable<SphericalEbmImpl> {
 
   void reset() override {
     static constexpr const char* where = "cebm::nn::SphericalEbm";
-    if (o_.in_channels() <= 0 || o_.image_size() <= 0 || o_.hidden() <= 0 || o_.feature_dim() <= 0)
-      throw std::invalid_argument(std::string(where) + ": in_channels, image_size, hidden and feature_dim must be positive");
+    cebm::detail::require_positive(where, {{"in_channels", o_.in_channels()},
+                                     {"image_size", o_.image_size()},
+                                     {"hidden", o_.hidden()},
+                                     {"feature_dim", o_.feature_dim()}});
     if (o_.size() == spherical_ebm_size::large && o_.image_size() % 4 != 0)
       throw std::invalid_argument(std::string(where) + ": the large model pools the input by 2 and 4, so image_size must "
                                   "be a multiple of 4, got " + std::to_string(o_.image_size()));

@@ -103,6 +103,10 @@ struct sampling_convention {
   langevin_options sgld;
   std::string weights = "model";  ///< the checkpoint entry evaluated ("ema" for CLEL's averaged networks)
   bool langevin = true;           ///< sampled by Langevin chains from a replay buffer (else ancestrally)
+  /// The long-run chains for samples and the Fréchet distance: 0, one run; R > 0, R rounds of
+  /// (restarts, `augmentation`, the training sampler's steps): CLEL's published protocol.
+  std::int64_t rounds = 0;
+  replay_buffer::augmentation augmentation = {};
 };
 
 namespace detail {
@@ -168,8 +172,14 @@ nlohmann::json evaluate_checkpoint(Model model, checkpoint_evaluation& job, cons
   if (job.frechet) ctx.frechet_extractor = job.frechet(ctx.input);
   if (auto c = std::dynamic_pointer_cast<eval::classifier_extractor>(ctx.frechet_extractor))
     ctx.classify = [c](const at::Tensor& x) { return c->predict(x); };
+  // A program's `long_run_rounds` setting overrides the convention's; in rounds, each round runs the
+  // training sampler's steps unless the program set `long_run_steps`.
   auto options = job.options;
-  options.long_run(langevin_options(convention.sgld).steps(job.options.long_run().steps()));
+  const std::int64_t rounds = job.settings.value("long_run_rounds", convention.rounds);
+  const std::int64_t steps =
+      rounds > 0 && !job.settings.contains("long_run_steps") ? convention.sgld.steps() : job.options.long_run().steps();
+  options.long_run(langevin_options(convention.sgld).steps(steps)).long_run_rounds(rounds);
+  ctx.augmentation = convention.augmentation;
   return eval::evaluate(model, d, ctx, options, job.out);
 }
 

@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cebm/families/categorical.hpp"
+#include "cebm/torch/data/augment/augmentation_policy.hpp"
 #include "cebm/torch/models/bigan.hpp"
 #include "cebm/torch/models/cebm.hpp"
 #include "cebm/torch/models/clel.hpp"
@@ -137,7 +138,12 @@ inline void add_shipped_models(model_registry& r) {
                               .in_channels(shape.at(0))
                               .image_size(shape.at(1))
                               .beta_test(beta_test > 0 ? beta_test : job.config.value("beta_test", 0.1));
-           return evaluate_checkpoint(models::Clel(m), job, {o.input(), o.buffer(), o.sgld(), "ema", true}, "clel");
+           // Samples as the published FID protocol: 10 rounds of (0.1% restarts, the strong
+           // augmentation, the training sampler's 60 steps) from U[0, 1] (reference notes §3.6).
+           return evaluate_checkpoint(models::Clel(m), job,
+                                      {o.input(), o.buffer(), o.sgld(), "ema", true, 10,
+                                       data::augmentation_policy::strong(m.image_size())},
+                                      "clel");
          }});
   for (const std::string kind : {"vae", "gmm_vae"})
     r.add({kind, kind == "vae" ? "VAE baseline (Kingma & Welling 2014); train_baseline" : "GMM-VAE baseline; train_baseline",

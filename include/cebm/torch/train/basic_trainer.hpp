@@ -267,9 +267,10 @@ class basic_trainer {
         }
       }
       if (log_now && main) log_->write(row);
-      if (iteration_ % o_.checkpoint_every() == 0 || end) {
+      const bool keep = iteration_ % o_.keep_every() == 0;  // whether or not checkpoint_every divides it
+      if (iteration_ % o_.checkpoint_every() == 0 || end || keep) {
         save(checkpoint_path("last"));
-        if (iteration_ % o_.keep_every() == 0) save(checkpoint_path("iter_" + std::to_string(iteration_)));
+        if (keep) save(checkpoint_path("iter_" + std::to_string(iteration_)));
       }
       if (!end && stop_requested()) stop();
     }

@@ -26,37 +26,25 @@
 #include <torch/serialize/archive.h>
 
 #include "cebm/torch/models/bigan.hpp"
-#include "cebm/torch/train/basic_trainer.hpp"
 #include "cebm/torch/train/bigan_trainer_options.hpp"
 #include "cebm/torch/train/detail/adam_learning_rate.hpp"
+#include "cebm/torch/train/module_trainer.hpp"
 
 namespace cebm::train {
 
-class bigan_trainer : public basic_trainer<bigan_trainer, bigan_trainer_options> {
-  using base = basic_trainer<bigan_trainer, bigan_trainer_options>;
-
+class bigan_trainer : public module_trainer<bigan_trainer, bigan_trainer_options, models::Bigan> {
  public:
-  bigan_trainer(models::Bigan model, data::image_dataset train, bigan_trainer_options o, std::uint64_t seed,
-                at::Device device = at::kCPU, std::string config_json = "")
-      : base(train, std::move(o), seed, device, std::move(config_json)), model_(std::move(model)),
-        optimizer_d_(model_->discriminator()->parameters(), adam()), optimizer_ge_(generator_encoder_parameters(), adam()),
-        train_size_(train.size()) {
-    base::sample_shape(train, o_.input());  // validates the dataset
-    model_->to(device_);
-  }
-
-  models::Bigan& model() { return model_; }
+  using module_trainer::module_trainer;
 
   /// σ_t of the instance noise at the current iteration.
   double instance_noise_std() const {
-    const double per_epoch = static_cast<double>(train_size_) / static_cast<double>(global_batch());
+    const double per_epoch = static_cast<double>(loader_.dataset().size()) / static_cast<double>(global_batch());
     const double epochs = std::max(1.0, std::ceil(static_cast<double>(o_.iterations()) / per_epoch));
     const double epoch = std::floor(static_cast<double>(iteration_) / per_epoch);
     return o_.instance_noise() * std::max(0.0, epochs - epoch) / epochs;
   }
 
   // --- the basic_trainer hooks ----------------------------------------------------------------
-  static const char* model_kind() { return models::BiganImpl::kind; }
   at::Tensor representation(const at::Tensor& x) {
     model_->encoder()->eval();
     at::Tensor r = model_->representation(x);
@@ -69,9 +57,6 @@ class bigan_trainer : public basic_trainer<bigan_trainer, bigan_trainer_options>
     model_->generator()->train();
     return s;
   }
-  std::vector<at::Tensor> trained_parameters() { return model_->parameters(); }
-  std::vector<at::Tensor> module_buffers() { return model_->buffers(); }
-  std::vector<at::Tensor> replicated_state() { return detail::parameters_and_buffers(*model_); }
 
   bool train_step(std::string& why) {
     model_->train();
@@ -129,24 +114,10 @@ class bigan_trainer : public basic_trainer<bigan_trainer, bigan_trainer_options>
   }
 
   void save_state(torch::serialize::OutputArchive& a) {
-    torch::serialize::OutputArchive m, od, oge;
-    model_->save(m);
-    optimizer_d_.save(od);
-    optimizer_ge_.save(oge);
-    a.write("model", m);
-    a.write("optimizer_d", od);
-    a.write("optimizer_ge", oge);
+    save_module(a, "optimizer_d", optimizer_d_, "optimizer_ge", optimizer_ge_);
   }
-
   void load_state(torch::serialize::InputArchive& a) {
-    torch::serialize::InputArchive m, od, oge;
-    a.read("model", m);
-    a.read("optimizer_d", od);
-    a.read("optimizer_ge", oge);
-    model_->load(m);
-    model_->to(device_);
-    optimizer_d_.load(od);
-    optimizer_ge_.load(oge);
+    load_module(a, "optimizer_d", optimizer_d_, "optimizer_ge", optimizer_ge_);
   }
 
  private:
@@ -169,9 +140,8 @@ class bigan_trainer : public basic_trainer<bigan_trainer, bigan_trainer_options>
     double noise = 0;
   };
 
-  models::Bigan model_;
-  torch::optim::Adam optimizer_d_, optimizer_ge_;
-  std::int64_t train_size_;
+  torch::optim::Adam optimizer_d_{model_->discriminator()->parameters(), adam()};
+  torch::optim::Adam optimizer_ge_{generator_encoder_parameters(), adam()};
   step_result last_;
 };
 

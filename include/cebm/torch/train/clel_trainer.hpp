@@ -43,21 +43,20 @@
 #include "cebm/torch/losses/nt_xent.hpp"
 #include "cebm/torch/data/augment/augmentation_policy.hpp"
 #include "cebm/torch/models/clel.hpp"
-#include "cebm/torch/train/basic_trainer.hpp"
 #include "cebm/torch/train/clel_trainer_options.hpp"
+#include "cebm/torch/train/module_trainer.hpp"
 
 namespace cebm::train {
 
-class clel_trainer : public basic_trainer<clel_trainer, clel_trainer_options> {
-  using base = basic_trainer<clel_trainer, clel_trainer_options>;
+class clel_trainer : public module_trainer<clel_trainer, clel_trainer_options, models::Clel> {
+  using base = module_trainer<clel_trainer, clel_trainer_options, models::Clel>;
 
  public:
   /// `model` must take the images of `train` after `o.input()` (channels and size), e.g.
   /// models::Clel(o.model()) with the model options' geometry set from the data.
   clel_trainer(models::Clel model, data::image_dataset train, clel_trainer_options o, std::uint64_t seed,
                at::Device device = at::kCPU, std::string config_json = "")
-      : base(train, std::move(o), seed, device, std::move(config_json)),
-        model_(placed(std::move(model), device, base::sample_shape(train, o_.input()))),
+      : base(std::move(model), train, std::move(o), seed, device, std::move(config_json)),
         ema_(model_, o_.ema()),
         ebm_optimizer_(model_->ebm_parameters(),
                        torch::optim::AdamOptions(o_.ebm_lr_at(0)).betas(std::make_tuple(o_.ebm_beta1(), o_.ebm_beta2()))),
@@ -69,11 +68,11 @@ class clel_trainer : public basic_trainer<clel_trainer, clel_trainer_options> {
     if (o_.batch_size() < 2)
       throw std::invalid_argument("cebm::train::clel_trainer: batch_size must be at least 2 (batch norm, NT-Xent), got " +
                                   std::to_string(o_.batch_size()));
+    check_geometry(base::sample_shape(train, o_.input()));
     ema_.module()->eval();
     buffer_.set_augmentation(augment_);
   }
 
-  models::Clel& model() { return model_; }
   /// The EMA copy of f, g and h (eval mode): what evaluation uses.
   models::Clel averaged_model() const { return ema_.module(); }
   torch::optim::Adam& ebm_optimizer() { return ebm_optimizer_; }
@@ -85,12 +84,9 @@ class clel_trainer : public basic_trainer<clel_trainer, clel_trainer_options> {
   }
 
   // --- the basic_trainer hooks ----------------------------------------------------------------
-  static const char* model_kind() { return models::ClelImpl::kind; }
   replay_buffer& buffer() { return buffer_; }
   at::Tensor representation(const at::Tensor& x) { return ema_.module()->representation(x); }
   at::Tensor sampling_energy(const at::Tensor& x) { return ema_.module()->energy(x); }
-  std::vector<at::Tensor> trained_parameters() { return model_->parameters(); }
-  std::vector<at::Tensor> module_buffers() { return model_->buffers(); }
   std::vector<at::Tensor> replicated_state() {
     std::vector<at::Tensor> state = model_->parameters();
     for (const auto& m : {model_, ema_.module()}) {
@@ -119,7 +115,7 @@ class clel_trainer : public basic_trainer<clel_trainer, clel_trainer_options> {
       c10::NoGradGuard no_grad;
       y_pos = model_->representation(augment_(x_pos, sample_gen_));
     }
-    const clel::ebm_loss_terms ebm = clel::ebm_loss(f_pos, f_neg, g_pos, y_pos, o_.loss());
+    const clel::ebm_loss_terms ebm = clel::ebm_loss(f_pos, f_neg, g_pos, y_pos, model_->options().beta(), o_.loss());
     const at::Tensor views = model_->representation(augment_(at::cat({x_pos, x_pos}), sample_gen_));
     const at::Tensor encoder_loss = clel::nt_xent(views, g_neg.detach(), o_.temperature());
     const at::Tensor total = ebm.loss + encoder_loss;
@@ -163,49 +159,25 @@ class clel_trainer : public basic_trainer<clel_trainer, clel_trainer_options> {
   void scale_learning_rates(double factor) { lr_scale_ *= factor; }
 
   void save_state(torch::serialize::OutputArchive& a) {
-    torch::serialize::OutputArchive m, e, opt_ebm, opt_enc, buf;
-    model_->save(m);
-    ema_.save(e);
-    ebm_optimizer_.save(opt_ebm);
-    encoder_optimizer_.save(opt_enc);
-    buffer_.save(buf);
-    a.write("model", m);
-    a.write("ema", e);
-    a.write("optimizer_ebm", opt_ebm);
-    a.write("optimizer_encoder", opt_enc);
-    a.write("buffer", buf);
+    save_module(a, "ema", ema_, "optimizer_ebm", ebm_optimizer_, "optimizer_encoder", encoder_optimizer_, "buffer", buffer_);
     a.write("lr_scale", at::tensor(lr_scale_, at::kDouble), true);
   }
-
   void load_state(torch::serialize::InputArchive& a) {
-    torch::serialize::InputArchive m, e, opt_ebm, opt_enc, buf;
-    a.read("model", m);
-    a.read("ema", e);
-    a.read("optimizer_ebm", opt_ebm);
-    a.read("optimizer_encoder", opt_enc);
-    a.read("buffer", buf);
-    model_->load(m);
-    model_->to(device_);
-    ema_.load(e);
+    load_module(a, "ema", ema_, "optimizer_ebm", ebm_optimizer_, "optimizer_encoder", encoder_optimizer_, "buffer", buffer_);
     ema_.module()->to(device_);
-    ebm_optimizer_.load(opt_ebm);
-    encoder_optimizer_.load(opt_enc);
-    buffer_.load(buf);
     at::Tensor scale;
     a.read("lr_scale", scale, true);
     lr_scale_ = scale.item<double>();
   }
 
  private:
-  static models::Clel placed(models::Clel m, at::Device device, const std::vector<std::int64_t>& shape) {
-    const auto& mo = m->options();
+  void check_geometry(const std::vector<std::int64_t>& shape) const {
+    const auto& mo = model_->options();
     if (shape[0] != mo.in_channels() || shape[1] != mo.image_size() || shape[2] != mo.image_size())
       throw std::invalid_argument("cebm::train::clel_trainer: the model takes " + std::to_string(mo.in_channels()) + "x" +
                                   std::to_string(mo.image_size()) + "x" + std::to_string(mo.image_size()) +
                                   " images, the data (after the input options) are " + std::to_string(shape[0]) + "x" +
                                   std::to_string(shape[1]) + "x" + std::to_string(shape[2]));
-    m->to(device);
-    return m;
   }
 
   void set_learning_rates(std::int64_t s) {
@@ -223,7 +195,6 @@ class clel_trainer : public basic_trainer<clel_trainer, clel_trainer_options> {
     langevin_diagnostics chains;
   };
 
-  models::Clel model_;
   clel::ema<models::Clel> ema_;
   torch::optim::Adam ebm_optimizer_;
   torch::optim::SGD encoder_optimizer_;

@@ -1,11 +1,10 @@
 #pragma once
 /// @file
-/// `model_trainer<Derived, Options, Model>`: a basic_trainer for one torch module and one Adam
-/// optimiser over all its parameters (`Options`: run_options plus lr, beta1, beta2). It supplies
-/// what every such trainer repeats: the model's kind (its `kind()`, or a static `kind`), the
-/// parameters the optimiser steps, the buffers and state ranks share, the representation, the
-/// learning-rate scaling of a rollback, and checkpoints (`model`, `optimizer`). A trainer on it
-/// writes only its step and its metrics:
+/// `model_trainer<Derived, Options, Model>`: a module_trainer (one torch module: its kind,
+/// parameters, buffers and replicated state) with one Adam optimiser over all its parameters
+/// (`Options`: run_options plus lr, beta1, beta2). It adds what every such trainer repeats: the
+/// representation, the learning-rate scaling of a rollback, and checkpoints (`model`,
+/// `optimizer`). A trainer on it writes only its step and its metrics:
 ///
 ///   class my_trainer : public model_trainer<my_trainer, my_options, MyModel> {
 ///    public:
@@ -24,7 +23,6 @@
 /// `load_extra(archive)`, which Derived may define.
 #include <cstdint>
 #include <string>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -32,62 +30,35 @@
 #include <torch/optim/adam.h>
 #include <torch/serialize/archive.h>
 
-#include "cebm/torch/train/basic_trainer.hpp"
 #include "cebm/torch/train/detail/adam_learning_rate.hpp"
+#include "cebm/torch/train/module_trainer.hpp"
 
 namespace cebm::train {
 
-namespace detail {
-template <class M, class = void>
-struct has_kind_function : std::false_type {};
-template <class M>
-struct has_kind_function<M, std::void_t<decltype(std::declval<const M&>().kind())>> : std::true_type {};
-}  // namespace detail
-
 template <class Derived, class Options, class Model>
-class model_trainer : public basic_trainer<Derived, Options> {
-  using base = basic_trainer<Derived, Options>;
+class model_trainer : public module_trainer<Derived, Options, Model> {
+  using base = module_trainer<Derived, Options, Model>;
 
  public:
   model_trainer(Model model, const data::image_dataset& train, Options o, std::uint64_t seed, at::Device device = at::kCPU,
                 std::string config_json = "")
-      : base(train, std::move(o), seed, device, std::move(config_json)), model_(std::move(model)),
-        optimizer_(model_->parameters(),
-                   torch::optim::AdamOptions(this->o_.lr()).betas(std::make_tuple(this->o_.beta1(), this->o_.beta2()))) {
-    base::sample_shape(train, this->o_.input());  // validates the dataset
-    model_->to(this->device_);
-  }
+      : base(std::move(model), train, std::move(o), seed, device, std::move(config_json)),
+        optimizer_(this->model_->parameters(),
+                   torch::optim::AdamOptions(this->o_.lr()).betas(std::make_tuple(this->o_.beta1(), this->o_.beta2()))) {}
 
-  Model& model() { return model_; }
   /// The learning rate of the last (or next) update.
   double learning_rate() const { return detail::adam_learning_rate(optimizer_); }
 
   // --- the basic_trainer hooks ----------------------------------------------------------------
-  std::string model_kind() const {
-    if constexpr (detail::has_kind_function<typename Model::ContainedType>::value) return model_->kind();
-    else return Model::ContainedType::kind;
-  }
   at::Tensor representation(const at::Tensor& x) { return model_->representation(x); }
-  std::vector<at::Tensor> trained_parameters() { return model_->parameters(); }
-  std::vector<at::Tensor> module_buffers() { return model_->buffers(); }
-  std::vector<at::Tensor> replicated_state() { return detail::parameters_and_buffers(*model_); }
   void scale_learning_rates(double factor) { detail::scale_adam_learning_rate(optimizer_, factor); }
 
   void save_state(torch::serialize::OutputArchive& a) {
-    torch::serialize::OutputArchive m, opt;
-    model_->save(m);
-    optimizer_.save(opt);
-    a.write("model", m);
-    a.write("optimizer", opt);
+    this->save_module(a, "optimizer", optimizer_);
     self().save_extra(a);
   }
   void load_state(torch::serialize::InputArchive& a) {
-    torch::serialize::InputArchive m, opt;
-    a.read("model", m);
-    a.read("optimizer", opt);
-    model_->load(m);
-    model_->to(this->device_);
-    optimizer_.load(opt);
+    this->load_module(a, "optimizer", optimizer_);
     self().load_extra(a);
   }
   /// Derived's own checkpoint state (none here).
@@ -117,7 +88,7 @@ class model_trainer : public basic_trainer<Derived, Options> {
     return true;
   }
 
-  Model model_;
+  using base::model_;
   torch::optim::Adam optimizer_;
 
  private:

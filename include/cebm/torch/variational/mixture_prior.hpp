@@ -10,8 +10,6 @@
 /// ELBO estimates it from its posterior draw (elbo.hpp). Initialisation as the published runs:
 /// μ ~ 0.31·N(0, 1), σ ~ U[1, 6) (from torch's default generator, like every module's).
 #include <cstdint>
-#include <stdexcept>
-#include <string>
 
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
@@ -21,6 +19,7 @@
 #include "cebm/torch/ops.hpp"
 #include "cebm/families/mixture.hpp"
 #include "cebm/models/mixture_energy.hpp"
+#include "cebm/torch/detail/shape_checks.hpp"
 
 namespace cebm::variational {
 
@@ -34,9 +33,7 @@ class MixturePriorImpl : public torch::nn::Cloneable<MixturePriorImpl> {
     reset();
   }
   void reset() override {
-    if (latent_dim_ < 1 || components_ < 1)
-      throw std::invalid_argument("cebm::variational::MixturePrior: latent_dim and components must be >= 1, got " +
-                                  std::to_string(latent_dim_) + " and " + std::to_string(components_));
+    cebm::detail::require_positive("cebm::variational::MixturePrior", {{"latent_dim", latent_dim_}, {"components", components_}});
     mean_ = register_parameter("component_mean", 0.31 * at::randn({components_, latent_dim_}));
     log_std_ = register_parameter("component_log_std", (at::rand({components_, latent_dim_}) * 5 + 1).log());
     log_weights_ = register_buffer("log_weights", at::zeros({components_}));
@@ -51,9 +48,7 @@ class MixturePriorImpl : public torch::nn::Cloneable<MixturePriorImpl> {
   }
   /// log p(z) for z [N, K]: [N].
   at::Tensor log_density(const at::Tensor& z) const {
-    if (z.dim() != 2 || z.size(1) != latent_dim_)
-      throw std::invalid_argument("cebm::variational::MixturePrior::log_density: expected z [N, " +
-                                  std::to_string(latent_dim_) + "], got " + std::string(c10::str(z.sizes())));
+    cebm::detail::require_last_dim("cebm::variational::MixturePrior::log_density", z, latent_dim_, "z", 2);
     return cebm::log_density(distribution(), z);
   }
   /// n draws z ~ p(z): [n, K] (no gradient).

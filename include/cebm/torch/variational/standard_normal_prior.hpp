@@ -9,14 +9,13 @@
 ///
 /// A module without parameters, so `Vae` and `GmmVae` hold their priors the same way.
 #include <cstdint>
-#include <stdexcept>
-#include <string>
 
 #include <ATen/ATen.h>
 #include <torch/nn/cloneable.h>
 
 #include "cebm/core.hpp"
 #include "cebm/torch/ops.hpp"
+#include "cebm/torch/detail/shape_checks.hpp"
 
 namespace cebm::variational {
 
@@ -28,9 +27,7 @@ class StandardNormalPriorImpl : public torch::nn::Cloneable<StandardNormalPriorI
 
   explicit StandardNormalPriorImpl(std::int64_t latent_dim = 128) : latent_dim_(latent_dim) { reset(); }
   void reset() override {
-    if (latent_dim_ < 1)
-      throw std::invalid_argument("cebm::variational::StandardNormalPrior: latent_dim must be >= 1, got " +
-                                  std::to_string(latent_dim_));
+    cebm::detail::require_positive("cebm::variational::StandardNormalPrior", {{"latent_dim", latent_dim_}});
   }
 
   std::int64_t latent_dim() const { return latent_dim_; }
@@ -42,7 +39,7 @@ class StandardNormalPriorImpl : public torch::nn::Cloneable<StandardNormalPriorI
   }
   /// log p(z) for z [N, K]: [N].
   at::Tensor log_density(const at::Tensor& z) const {
-    check_latents(z, "log_density");
+    cebm::detail::require_last_dim("cebm::variational::StandardNormalPrior::log_density", z, latent_dim_, "z", 2);
     return cebm::log_density<gaussian>(natural_params(z), z);
   }
   /// KL(q ‖ p) for a diagonal-Gaussian posterior with natural parameters q ([B, K] each): [B].
@@ -53,11 +50,6 @@ class StandardNormalPriorImpl : public torch::nn::Cloneable<StandardNormalPriorI
   }
 
  private:
-  void check_latents(const at::Tensor& z, const char* what) const {
-    if (z.dim() != 2 || z.size(1) != latent_dim_)
-      throw std::invalid_argument(std::string("cebm::variational::StandardNormalPrior::") + what + ": expected z [N, " +
-                                  std::to_string(latent_dim_) + "], got " + std::string(c10::str(z.sizes())));
-  }
   std::int64_t latent_dim_;
 };
 TORCH_MODULE(StandardNormalPrior);

@@ -41,12 +41,16 @@ void aggregate_posterior_section(evaluation_run<Model>& r) {
     bool mixed = false;
     if constexpr (detail::has_mixture_bias<M>::value) {
       mixed = r.model->is_mixture();
-      if (mixed) e = aggregate_posterior<F>(detail::detached(r.model->mixture_bias()), stats, r.train.size(), rows, kl_batch, r.gen);
+      if (mixed) e = aggregate_posterior<F>(detail::detached(r.model->mixture_bias()), stats, r.train.size(), rows, kl_batch, r.gen,
+                                            r.o.kl_estimator());
     }
-    if (!mixed) e = aggregate_posterior<F>(detail::detached(r.model->bias()), stats, r.train.size(), rows, kl_batch, r.gen);
+    if (!mixed)
+      e = aggregate_posterior<F>(detail::detached(r.model->bias()), stats, r.train.size(), rows, kl_batch, r.gen,
+                                 r.o.kl_estimator());
     r.report["aggregate_posterior"] = {{"kl", e.kl},         {"mi", e.mi},           {"kl_std", e.kl_std},
                                        {"mi_std", e.mi_std}, {"batches", e.batches}, {"batch_size", e.batch_size},
-                                       {"estimator", "average encoding (Esmaeili et al. 2019), one z per image"}};
+                                       {"dataset_size", e.dataset_size},
+                                       {"estimator", to_string(r.o.kl_estimator())}};
     r.timed("aggregate_posterior");
   } else {
     r.skip_stage();
