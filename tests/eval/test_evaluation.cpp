@@ -48,6 +48,14 @@ cebm::eval::evaluation_context context(const std::string& model) {
   return ctx;
 }
 
+// A CEBM initialised from seed 0, on the context's device.
+cebm::models::Cebm seeded_cebm(const cebm::eval::evaluation_context& ctx) {
+  torch::manual_seed(0);
+  cebm::models::Cebm model;
+  model->to(ctx.device);
+  return model;
+}
+
 cebm::eval::evaluation_data data_with_ood() {
   auto gen = at::detail::createCPUGenerator(9);
   cebm::eval::evaluation_data d{"fashion_mnist", banded(200, 1), banded(100, 2), {}, {}};
@@ -98,11 +106,9 @@ std::string read(const std::filesystem::path& p) {
 }  // namespace
 
 TEST_CASE("evaluate writes every section of the report for a CEBM", "[eval][report]") {
-  torch::manual_seed(0);
-  cebm::models::Cebm model;
   cebm_test::temp_dir dir;
   auto ctx = context("cebm");
-  model->to(ctx.device);
+  auto model = seeded_cebm(ctx);
   ctx.buffer = (at::rand({20, 1, 28, 28}) * 2 - 1).to(ctx.device);
   auto d = data_with_ood();
   d.skipped_ood.emplace_back("mnist", "no MNIST digits found (looked in data/mnist)");
@@ -149,11 +155,9 @@ TEST_CASE("evaluate writes every section of the report for a CEBM", "[eval][repo
 }
 
 TEST_CASE("a learning curve: points of few-label accuracy and stuck chains, the probe from the log", "[eval][report]") {
-  torch::manual_seed(0);
-  cebm::models::Cebm model;
   cebm_test::temp_dir dir;
   auto ctx = context("cebm");
-  model->to(ctx.device);
+  auto model = seeded_cebm(ctx);
   const at::Tensor noise = at::rand({20, 1, 28, 28}) * 2 - 1;
   const auto d = data_with_ood();
   const auto point_options = cebm::eval::evaluation_options(small_options()).scope(cebm::eval::evaluation_scope::learning_curve_point);

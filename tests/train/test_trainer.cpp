@@ -153,11 +153,6 @@ TEST_CASE("trainer: an interrupted and resumed run ends with the same parameters
   CHECK(fs::exists(a.path / "samples" / "buffer.png"));
   CHECK(fs::exists(a.path / "samples" / "long_run.png"));
   CHECK(fs::exists(a.path / "checkpoints" / "best.pt"));
-  // Kept every 12 iterations although checkpoint_every (5) does not divide 12.
-  const auto kept = cebm::train::run_directory(a.path.string()).kept_checkpoints();
-  REQUIRE(kept.size() == 3);
-  CHECK(kept[0].first == 12);
-  CHECK(kept[2].first == 36);
 }
 
 TEST_CASE("trainer: one written with only its step and its metrics trains, logs, checkpoints and resumes", "[train]") {
@@ -187,6 +182,11 @@ TEST_CASE("trainer: one written with only its step and its metrics trains, logs,
   CHECK(losses.back() < 0.5 * losses.front());
   CHECK(fs::exists(a.path / "samples" / "data.png"));
   CHECK(fs::exists(a.path / "checkpoints" / "best.pt"));
+  // Kept every 12 iterations although checkpoint_every (5) does not divide 12.
+  const auto kept = cebm::train::run_directory(a.path.string()).kept_checkpoints();
+  REQUIRE(kept.size() == 3);
+  CHECK(kept[0].first == 12);
+  CHECK(kept[2].first == 36);
 
   torch::manual_seed(4);
   autoencoder_trainer first(TinyAutoencoder(), data, opts(b.path, 40), 3);

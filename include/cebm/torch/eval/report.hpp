@@ -173,7 +173,7 @@ inline std::string markdown_report(const nlohmann::json& r) {
     md << "KL(q̂(z) ‖ bias) and I(x; z) in nats with the minibatch "
        << (stratified ? "stratified" : "batch (average-encoding)") << " estimator (Esmaeili et al. 2019; the paper's own "
        << "code is not public), " << ap["batches"] << " batches of " << ap["batch_size"] << " of "
-       << ap.value("dataset_size", ap["batch_size"].get<std::int64_t>()) << " training images, ± std across batches. MI "
+       << r["images"]["train"] << " training images, ± std across batches. MI "
        << "cannot exceed log(" << (stratified ? "N" : "batch") << ") = " << fixed(std::log(cap), 2) << ".\n\n"
        << "| quantity | measured | paper |\n| --- | --- | --- |\n"
        << "| KL | " << number(ap["kl"], 3) << " ± " << number(ap["kl_std"], 3) << " | "
