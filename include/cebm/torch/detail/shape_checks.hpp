@@ -28,17 +28,17 @@ inline void require_positive(const std::string& where, std::initializer_list<nam
 }
 
 /// Throws unless x is a batch of images [B, channels, H, W].
-inline void require_images(const std::string& where, const at::Tensor& x, std::int64_t channels) {
+inline void require_images(const char* where, const at::Tensor& x, std::int64_t channels) {
   if (x.dim() != 4 || x.size(1) != channels)
-    throw std::invalid_argument(where + ": expected input [B, " + std::to_string(channels) + ", H, W], got " +
+    throw std::invalid_argument(std::string(where) + ": expected input [B, " + std::to_string(channels) + ", H, W], got " +
                                 std::string(c10::str(x.sizes())));
 }
 
 /// Throws unless x's last dimension is `size` and, for rank > 0, x has exactly `rank` dimensions.
-inline void require_last_dim(const std::string& where, const at::Tensor& x, std::int64_t size, const char* what,
+inline void require_last_dim(const char* where, const at::Tensor& x, std::int64_t size, const char* what,
                              std::int64_t rank = 0) {
   if (x.dim() < 1 || x.size(-1) != size || (rank > 0 && x.dim() != rank))
-    throw std::invalid_argument(where + ": expected " + what + " [" + (rank == 2 ? "N, " : "..., ") +
+    throw std::invalid_argument(std::string(where) + ": expected " + what + " [" + (rank == 2 ? "N, " : "..., ") +
                                 std::to_string(size) + "], got " + std::string(c10::str(x.sizes())));
 }
 
