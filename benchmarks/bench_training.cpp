@@ -199,19 +199,20 @@ void clel_iteration(benchmark::State& state) {
 BENCHMARK(clel_iteration)->ArgName("threads")->Arg(1)->Arg(2)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The SGLD steps of an iteration on `energy`, each split into its forward, its input gradient and
-// the rest (the update of the chains, the noise, the clamp); the chains `x` are updated.
-template <class Energy>
-void timed_sgld(Energy&& energy, at::Tensor& x, const cebm::langevin_options& o, cebm_bench::phase_clock& clock) {
+// the rest (the update of the chains, the noise, the clamp), each charged by `lap(phase)`; the
+// chains `x` are updated.
+template <class Energy, class Lap>
+void timed_sgld(Energy&& energy, at::Tensor& x, const cebm::langevin_options& o, Lap&& lap) {
   for (std::int64_t i = 0; i < o.steps(); ++i) {
     const at::Tensor xr = x.detach().requires_grad_(true);
     const at::Tensor e = energy(xr);
-    clock.lap("sgld_forward");
+    lap("sgld_forward");
     at::Tensor g = torch::autograd::grad({e.sum()}, {xr})[0];
-    clock.lap("input_gradient");
+    lap("input_gradient");
     if (o.grad_clip()) g = g.clamp(-*o.grad_clip(), *o.grad_clip());
     x = xr.detach() - o.step_size() * g + o.noise_std() * at::randn_like(g);
     if (o.clamp()) x = x.clamp(o.clamp()->first, o.clamp()->second);
-    clock.lap("sgld_rest");
+    lap("sgld_rest");
   }
 }
 
@@ -246,20 +247,18 @@ void cebm_phases(benchmark::State& state) {
   auto energy = [&](const at::Tensor& v) { return model->energy(v); };
   const at::Device device = bench_device();
   cebm_bench::phase_clock clock;
+  auto lap = [&](const char* phase) { synchronize(device), clock.lap(phase); };
   for (auto _ : state) {
     synchronize(device);
     clock.start();
-    timed_sgld(energy, x, o.sgld(), clock);
+    timed_sgld(energy, x, o.sgld(), lap);
     const cebm::cd_loss cd = cebm::contrastive_divergence(model->energy(x_pos), model->energy(x.detach()), o.loss());
-    synchronize(device);
-    clock.lap("update_forward");
+    lap("update_forward");
     adam.zero_grad();
     cd.loss.backward();
-    synchronize(device);
-    clock.lap("backward");
+    lap("backward");
     adam.step();
-    synchronize(device);
-    clock.lap("optimizer");
+    lap("optimizer");
     timed_iteration(state, trainer, clock);
   }
   report_phases(state, clock);
@@ -284,14 +283,14 @@ void clel_phases(benchmark::State& state) {
   at::Tensor x = at::rand_like(x_pos);
   auto energy = [&](const at::Tensor& v) { return model->energy(v); };
   cebm_bench::phase_clock clock;
+  auto lap = [&](const char* phase) { synchronize(device), clock.lap(phase); };
   for (auto _ : state) {
     model->train();
     synchronize(device);
     clock.start();
     x = augment(x, gen);
-    synchronize(device);
-    clock.lap("augment");
-    timed_sgld(energy, x, o.sgld(), clock);
+    lap("augment");
+    timed_sgld(energy, x, o.sgld(), lap);
     const at::Tensor f_pos = model->features(x_pos), f_neg = model->features(x.detach());
     const at::Tensor g_pos = model->ebm_g()->forward(f_pos), g_neg = model->ebm_g()->forward(f_neg);
     at::Tensor y_pos;
@@ -302,17 +301,14 @@ void clel_phases(benchmark::State& state) {
     const auto ebm = cebm::clel::ebm_loss(f_pos, f_neg, g_pos, y_pos, mo.beta(), o.loss());
     const at::Tensor views = model->representation(augment(at::cat({x_pos, x_pos}), gen));
     const at::Tensor total = ebm.loss + cebm::clel::nt_xent(views, g_neg.detach(), o.temperature());
-    synchronize(device);
-    clock.lap("update_forward");
+    lap("update_forward");
     adam.zero_grad();
     sgd.zero_grad();
     total.backward();
-    synchronize(device);
-    clock.lap("backward");
+    lap("backward");
     adam.step();
     sgd.step();
-    synchronize(device);
-    clock.lap("optimizer");
+    lap("optimizer");
     timed_iteration(state, trainer, clock);
   }
   report_phases(state, clock);
