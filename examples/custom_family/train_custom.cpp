@@ -14,6 +14,7 @@
 
 #include <cebm/torch/data/ood.hpp>
 #include <cebm/torch/eval/report.hpp>
+#include <cebm/torch/programs/conjugate_ebm_entry.hpp>
 #include <cebm/torch/programs/shipped_models.hpp>
 #include <cebm/torch/io/checkpoint.hpp>
 

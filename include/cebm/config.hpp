@@ -35,3 +35,16 @@
 #if !defined(CEBM_WITH_CUDA)
 #  define CEBM_WITH_CUDA 0
 #endif
+
+/// CEBM_COMPILED = 1 when the program links `cebm::compiled` (CMake sets it on the users of that
+/// target): the heavy non-template functions of the torch layer (evaluation, plots, metrics, PNG)
+/// are then compiled once, in that library, and their headers only declare them, so no
+/// translation unit of the program compiles them again. Otherwise cebm is header-only: each such
+/// header includes its `*_impl.hpp` with the definitions, inline. CEBM_INLINE marks those
+/// functions.
+#if defined(CEBM_COMPILED) && CEBM_COMPILED
+#  define CEBM_INLINE
+#else
+#  undef CEBM_COMPILED
+#  define CEBM_INLINE inline
+#endif

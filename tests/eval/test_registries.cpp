@@ -8,8 +8,17 @@
 
 #include <catch2/catch.hpp>
 
-#include "cebm/torch/programs/shipped_models.hpp"
+#include "cebm/families/bernoulli.hpp"
+#include "cebm/families/categorical.hpp"
+#include "cebm/families/gamma.hpp"
+#include "cebm/families/gaussian.hpp"
+#include "cebm/families/poisson.hpp"
+#include "cebm/families/von_mises_fisher.hpp"
 #include "cebm/torch/io/checkpoint.hpp"
+#include "cebm/torch/models/conjugate_ebm.hpp"
+#include "cebm/torch/programs/shipped_models.hpp"
+#include "cebm/torch/train/ebm_trainer_options.hpp"
+#include "cebm/torch/train/options_json.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_device.hpp"
 #include "support/toy_images.hpp"

@@ -1,7 +1,7 @@
 # Installs cebm into a scratch prefix, then builds and runs consumers three ways, each against the
 # libtorch of the build that installed it (TORCH_PREFIX on the environment's CMAKE_PREFIX_PATH, so
 # Torch's CMake files and libraries come from there and not from another libtorch on the system):
-#   1. tests/package with find_package(cebm) against the installed prefix;
+#   1. tests/package with find_package(cebm) against the installed prefix, the compiled cebm::programs too;
 #   2. tests/package with add_subdirectory(<cebm source>), and with FetchContent;
 #   3. examples/custom_family, out of tree, against the installed prefix.
 file(REMOVE_RECURSE ${WORK_DIR})
@@ -29,6 +29,9 @@ foreach(mode find_package add_subdirectory fetchcontent)
   run(${CMAKE_COMMAND} --build ${build})
   run(${build}/consumer_core)
   run(${build}/consumer_torch)
+  if(mode STREQUAL "find_package")
+    run(${build}/consumer_programs)
+  endif()
 endforeach()
 
 set(build ${WORK_DIR}/custom_family)

@@ -51,8 +51,8 @@ in_order() {  # every iteration once, 1, 2, …, n
     expected=$((expected + 1))
   done
 }
-wait_rows() {  # wait_rows DIR N: until metrics.jsonl has N rows (60 s at most)
-  for _ in $(seq 600); do
+wait_rows() {  # wait_rows DIR N: until metrics.jsonl has N rows (300 s at most: a loaded machine is slow)
+  for _ in $(seq 3000); do
     [ -f "$1/metrics.jsonl" ] && [ "$(wc -l <"$1/metrics.jsonl")" -ge "$2" ] && return 0
     sleep 0.1
   done

@@ -29,6 +29,7 @@
 
 #include <ATen/ATen.h>
 
+#include "cebm/config.hpp"
 #include "cebm/core/arg.hpp"
 
 namespace cebm::eval {
@@ -41,7 +42,7 @@ struct logistic_regression_options {
 
 namespace detail {
 
-inline void liblinear_print_nothing(const char*) {}
+CEBM_INLINE void liblinear_print_nothing(const char*);
 
 /// A dense matrix as liblinear rows: all nodes in one array, each row its non-zero entries
 /// (1-based index; a zero contributes nothing to w·x, so leaving it out is exact), then the bias
@@ -80,40 +81,14 @@ liblinear_rows make_liblinear_rows(const T* x, std::int64_t n, std::int64_t d, d
 }
 
 /// Rows [start, start + n) of a CPU-contiguous float or double matrix.
-inline liblinear_rows make_liblinear_rows(const at::Tensor& x, std::int64_t start, std::int64_t n, double bias,
-                                          const char* where) {
-  const std::int64_t d = x.size(1);
-  if (x.scalar_type() == at::kDouble)
-    return make_liblinear_rows(x.data_ptr<double>() + start * d, n, d, bias, start, where);
-  return make_liblinear_rows(x.data_ptr<float>() + start * d, n, d, bias, start, where);
-}
+CEBM_INLINE liblinear_rows make_liblinear_rows(const at::Tensor& x, std::int64_t start, std::int64_t n, double bias,
+                                          const char* where);
 
 /// Floating features [N, D] → CPU, contiguous, float (or double, kept as is).
-inline at::Tensor liblinear_features(const at::Tensor& features, const char* where) {
-  if (features.dim() != 2)
-    throw std::invalid_argument(std::string(where) + ": features must be [N, D], got " +
-                                std::string(c10::str(features.sizes())));
-  if (!at::isFloatingType(features.scalar_type()))
-    throw std::invalid_argument(std::string(where) + ": features must be floating point, got " +
-                                c10::toString(features.scalar_type()));
-  if (features.size(0) > std::numeric_limits<int>::max() || features.size(1) >= std::numeric_limits<int>::max())
-    throw std::invalid_argument(std::string(where) + ": liblinear indexes rows and features with int, got " +
-                                std::string(c10::str(features.sizes())));
-  const at::Tensor x = features.detach().cpu();
-  return (x.scalar_type() == at::kDouble ? x : x.to(at::kFloat)).contiguous();
-}
+CEBM_INLINE at::Tensor liblinear_features(const at::Tensor& features, const char* where);
 
 /// Integer labels [N] → CPU int64 values.
-inline std::vector<std::int64_t> label_values(const at::Tensor& labels, std::int64_t n, const char* where) {
-  if (labels.dim() != 1 || !at::isIntegralType(labels.scalar_type(), /*includeBool=*/false))
-    throw std::invalid_argument(std::string(where) + ": labels must be an integer vector [N], got " +
-                                std::string(c10::str(labels.sizes())) + " " + c10::toString(labels.scalar_type()));
-  if (labels.size(0) != n)
-    throw std::invalid_argument(std::string(where) + ": " + std::to_string(n) + " feature rows but " +
-                                std::to_string(labels.size(0)) + " labels");
-  const at::Tensor l = labels.detach().cpu().to(at::kLong).contiguous();
-  return std::vector<std::int64_t>(l.data_ptr<std::int64_t>(), l.data_ptr<std::int64_t>() + n);
-}
+CEBM_INLINE std::vector<std::int64_t> label_values(const at::Tensor& labels, std::int64_t n, const char* where);
 
 }  // namespace detail
 
@@ -174,7 +149,7 @@ class logistic_regression {
       throw std::invalid_argument(std::string(where) + ": liblinear rejected the parameters: " + error);
 
     set_print_string_function(&detail::liblinear_print_nothing);
-    r.model_.reset(train(&prob, &param));
+    r.model_.reset(::train(&prob, &param));  // liblinear's, not namespace cebm::train
     if (!r.model_) throw std::runtime_error(std::string(where) + ": liblinear's train returned no model");
 
     // liblinear orders classes by first appearance; column_[j] is the sorted column of its j-th.
@@ -299,3 +274,7 @@ class logistic_regression {
 };
 
 }  // namespace cebm::eval
+
+#if !defined(CEBM_COMPILED)  // header-only: the definitions here (config.hpp)
+#include "cebm/torch/eval/logistic_regression_impl.hpp"
+#endif

