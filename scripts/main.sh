@@ -6,7 +6,7 @@
 # checkpoints/ and samples/. Extra arguments go to train_cebm (e.g. --preset ci, --seed 3).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-bash "$root/scripts/setup.sh"
+bash "$root/scripts/setup.sh" debian train_cebm evaluate  # the two programs it runs, not the tests
 run="$root/runs/cebm_demo"
 "$root/build/examples/train_cebm" --model cebm --preset demo --threads "$(nproc)" --out "$run" "$@"
 "$root/build/examples/evaluate" --run "$run" --threads "$(nproc)" --mnist "$root/data/mnist" \
