@@ -84,12 +84,19 @@ class onednn_conv_swish_plan {
       s.bwd = dnnl::convolution_backward_data(s.bwd_pd);
       if (i == 0 && l.in < 16) {
         // ∂L/∂x = col2im(Ŵᵀ ∂L/∂y): a 1×1 convolution to in·k·k maps, then their shifted sum.
+        // The maps are blocked by the CPU's channel block: 16 with AVX-512, 8 with AVX2 only, where
+        // oneDNN has no JIT kernel for 16 and runs its reference loops (~100x slower).
         const std::int64_t taps = l.in * l.kernel * l.kernel;
-        s.columns_pd = dnnl::convolution_forward::primitive_desc(
-            dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, act,
-                                            md({taps, l.out, 1, 1}, f32, tag::any),
-                                            md({batch, taps, oh, oh}, f32, tag::aBcd16b), {1, 1}, {0, 0}, {0, 0}),
-            attr, engine_);
+        for (const std::int64_t block : {16, 8}) {
+          s.columns_pd = dnnl::convolution_forward::primitive_desc(
+              dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, act,
+                                              md({taps, l.out, 1, 1}, f32, tag::any),
+                                              md({batch, taps, oh, oh}, f32, block == 16 ? tag::aBcd16b : tag::aBcd8b),
+                                              {1, 1}, {0, 0}, {0, 0}),
+              attr, engine_);
+          s.column_block = block;
+          if (std::string(s.columns_pd.impl_info_str()).rfind("ref", 0) != 0) break;
+        }
         s.columns = dnnl::convolution_forward(s.columns_pd);
         s.plain_columns_weights = md({taps, l.out, 1, 1}, f32, tag::oihw);
       }
@@ -187,6 +194,7 @@ class onednn_conv_swish_plan {
     dnnl::convolution_forward::primitive_desc columns_pd;
     dnnl::convolution_forward columns;
     md plain_columns_weights;
+    std::int64_t column_block = 16;  ///< the columns' channel block (aBcd16b or aBcd8b)
   };
 
   /// A float tensor of at least `d.get_size()` bytes (kept alive by the caller or `keep_`).
@@ -214,7 +222,8 @@ class onednn_conv_swish_plan {
   }
 
   /// ∂L/∂x of the first layer from ∂L/∂(its pre-activation) `d_pre`: columns c = Ŵᵀ d_pre as
-  /// in·k·k maps (blocked by 16), then x's gradient is the sum of each map shifted to its tap.
+  /// in·k·k maps (blocked by the stage's column block), then x's gradient is the sum of each map
+  /// shifted to its tap.
   at::Tensor columns_gradient(dnnl::stream& strm, stage& s, const dnnl::memory& d_pre, const at::Tensor& weight) {
     const conv_swish_layer& l = first_;
     const std::int64_t taps = l.in * l.kernel * l.kernel;
@@ -226,7 +235,8 @@ class onednn_conv_swish_plan {
                              {DNNL_ARG_SCRATCHPAD, memory_of(s.columns_pd.scratchpad_desc(), pad)}});
     strm.wait();
     const auto& in = input_.dims();
-    const std::int64_t batch = in[0], h = in[2], oh = cols_desc.dims()[2], blocks = (taps + 15) / 16;
+    const std::int64_t block = s.column_block;
+    const std::int64_t batch = in[0], h = in[2], oh = cols_desc.dims()[2], blocks = (taps + block - 1) / block;
     at::Tensor dx = at::zeros({batch, l.in, h, h}, at::TensorOptions().dtype(at::kFloat));
     const float* c = cols.data_ptr<float>();
     float* out = dx.data_ptr<float>();
@@ -237,13 +247,13 @@ class onednn_conv_swish_plan {
         for (std::int64_t ki = 0; ki < l.kernel; ++ki)
           for (std::int64_t kj = 0; kj < l.kernel; ++kj) {
             const std::int64_t tap = (ch * l.kernel + ki) * l.kernel + kj;
-            const float* m = c + ((b * blocks + tap / 16) * oh * oh) * 16 + tap % 16;
+            const float* m = c + ((b * blocks + tap / block) * oh * oh) * block + tap % block;
             for (std::int64_t oy = 0; oy < oh; ++oy) {
               const std::int64_t y = oy * l.stride - l.padding + ki;
               if (y < 0 || y >= h) continue;
               for (std::int64_t ox = 0; ox < oh; ++ox) {
                 const std::int64_t x = ox * l.stride - l.padding + kj;
-                if (x >= 0 && x < h) o[y * h + x] += m[(oy * oh + ox) * 16];
+                if (x >= 0 && x < h) o[y * h + x] += m[(oy * oh + ox) * block];
               }
             }
           }
