@@ -157,7 +157,7 @@ def main():
     args.torch_version, args.same_libtorch = same_libtorch(args)
     args.binary = os.path.join(args.build, "benchmarks", "cebm_bench_training")
     if not os.access(args.binary, os.X_OK):
-        fail(f"{args.binary} not found: build it first (cmake --build {args.build} --target cebm_bench_training)")
+        fail(f"{args.binary} not found: build it first (cmake -DCEBM_BUILD_BENCHMARKS=ON {args.build} && cmake --build {args.build} --target cebm_bench_training; scripts/setup.sh leaves the benchmarks out of build-torch2/)")
     for m in models:
         script = os.path.join(args.reference, SETTINGS[m][1])
         if not os.path.isfile(script):

@@ -32,6 +32,8 @@ fail() {
   echo "FAILED: $*"
   exit 1
 }
+# A case that fails leaves no trainer of its own running behind it.
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 run() {  # run LOG ARGS...: the program's output in LOG (and on stdout), its status in $status
   local log=$1
   shift
