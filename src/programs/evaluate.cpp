@@ -104,7 +104,7 @@ cebm::eval::evaluation_data load_data(const settings& s, const nlohmann::json& c
         d.ood.emplace_back(name, cebm::data::load_mnist_digits(s.mnist));
         continue;
       }
-      const std::vector<std::string> where = cebm::data::mnist_search_path();
+      const std::vector<std::string> where = cebm::programs::cli::mnist_search_path();
       if (const auto found = cebm::data::find_mnist_digits(where)) {
         d.ood.emplace_back(name, cebm::data::load_mnist_digits(*found));
         std::fprintf(stderr, "evaluate: OOD set mnist: %lld digits from %s\n", static_cast<long long>(d.ood.back().second.size()),

@@ -46,6 +46,19 @@ template <class O>
 struct has_sgld<O, std::void_t<decltype(std::declval<O&>().sgld())>> : std::true_type {};
 }  // namespace detail
 
+/// The checkout's data folder, where scripts/setup.sh puts the MNIST digits (repository_data.cpp:
+/// the one translation unit that holds the checkout's path, so ccache shares the others between
+/// clones).
+const char* repository_data_dir();
+
+/// Where the programs look for the MNIST digits: the library's search path ($CEBM_MNIST,
+/// data/mnist), then the checkout's data/mnist.
+inline std::vector<std::string> mnist_search_path() {
+  std::vector<std::string> where = cebm::data::mnist_search_path();
+  where.push_back(std::string(repository_data_dir()) + "/mnist");
+  return where;
+}
+
 /// The flags of every training program.
 struct run_flags {
   std::string preset = "demo", dataset = "fashion_mnist", data, out, device = "cpu", on_divergence = "abort";
@@ -120,9 +133,10 @@ struct run_flags {
             {"torch_threads", torch::get_num_threads()}};
   }
 
-  /// --data, or the dataset's default folder.
+  /// --data, or the dataset's default folder (MNIST: the first of mnist_search_path() that exists).
   std::string data_dir() const {
     if (!data.empty()) return data;
+    if (dataset == "mnist") return cebm::data::detail::first_existing(mnist_search_path());
     const auto& e = cebm::data::datasets().find(dataset);
     return e.default_dir ? e.default_dir() : std::string();
   }
