@@ -1,7 +1,8 @@
 #pragma once
-// The shipped kinds of `cebm::programs::models()`, added by one function each: langevin_kinds.cpp
-// defines those train_cebm trains (their Langevin trainer and evaluation instantiated once, side by
-// side), evaluated_kinds.cpp those other programs train (their evaluation).
+// The shipped kinds of `cebm::programs::models()`, added by one function each: conjugate_kinds.cpp
+// and langevin_baselines.cpp define those train_cebm trains (models::EnergyModel; their trainer
+// and evaluation are cebm::compiled's), clel.cpp, vae.cpp and bigan.cpp those other programs train
+// (their evaluation).
 #include "cebm/torch/programs/model_registry.hpp"
 
 namespace cebm::programs::shipped {

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
 
 #include "cebm/config.hpp"
 #include "cebm/families/mixture.hpp"
@@ -146,6 +147,61 @@ kl_mi_estimate aggregate_posterior(const Bias& bias, Statistics&& statistics, st
       per_batch.push_back(aggregate_posterior_batch<F>(bias, t, gen, n));
   }
   return average_batches(per_batch);
+}
+
+namespace detail {
+
+/// A model with a single-family conjugate bias: `bias_family`, `bias()`, `statistics(x)`.
+template <class M, class = void>
+struct has_single_family_bias : std::false_type {};
+template <class M>
+struct has_single_family_bias<M, std::void_t<typename M::bias_family>> : std::true_type {};
+
+/// A model whose bias may be a learned mixture (`ConjugateEbm` with components): `is_mixture()`
+/// says which, `mixture_bias()` gives it.
+template <class M, class = void>
+struct has_mixture_bias : std::false_type {};
+template <class M>
+struct has_mixture_bias<M, std::void_t<decltype(std::declval<M&>().mixture_bias()), decltype(std::declval<M&>().is_mixture())>>
+    : std::true_type {};
+
+template <std::size_t S>
+param_pack<at::Tensor, S> detached(const param_pack<at::Tensor, S>& p) {
+  return transform(p, [](const at::Tensor& a) { return a.detach().cpu(); });
+}
+template <class F>
+mixture<F, at::Tensor> detached(const mixture<F, at::Tensor>& m) {
+  return {detached(m.components), m.log_weights.detach().cpu()};
+}
+
+}  // namespace detail
+
+/// Model inputs of `count` training images from `start`, on the model's device.
+using input_batches = std::function<at::Tensor(std::int64_t start, std::int64_t count)>;
+
+/// The aggregate posterior of a model over `rows` training images, as a function of the inputs
+/// alone: what a caller that knows the model's bias family gives an evaluation that does not.
+using aggregate_posterior_function = std::function<kl_mi_estimate(
+    const input_batches& batch_of, std::int64_t rows, std::int64_t batch_size, at::Generator& gen, aggregate_estimator)>;
+
+/// `aggregate_posterior` of a model with a conjugate bias (`bias_family`, `bias()`,
+/// `statistics(x)`; a learned mixture through `is_mixture()` and `mixture_bias()`), its bias and
+/// statistics detached and on the CPU.
+template <class M>
+kl_mi_estimate model_aggregate_posterior(M& model, const input_batches& batch_of, std::int64_t rows, std::int64_t batch_size,
+                                         at::Generator& gen, aggregate_estimator estimator) {
+  static_assert(detail::has_single_family_bias<M>::value,
+                "cebm::eval::model_aggregate_posterior: the model needs bias_family, bias() and statistics(x)");
+  using F = typename M::bias_family;
+  c10::NoGradGuard no_grad;
+  auto stats = [&](const at::Tensor& x) {
+    return transform(model.statistics(x), [](const at::Tensor& a) { return a.detach().cpu(); });
+  };
+  if constexpr (detail::has_mixture_bias<M>::value) {
+    if (model.is_mixture())
+      return aggregate_posterior<F>(detail::detached(model.mixture_bias()), stats, rows, batch_of, batch_size, gen, estimator);
+  }
+  return aggregate_posterior<F>(detail::detached(model.bias()), stats, rows, batch_of, batch_size, gen, estimator);
 }
 
 }  // namespace cebm::eval

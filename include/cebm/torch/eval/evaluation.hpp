@@ -18,71 +18,73 @@
 /// fraction alone and writes nothing (learning_curve.hpp gathers such points).
 ///
 /// The model needs `representation(x) -> [B, D]` and `energy(x) -> [B]` or `ood_score(x) -> [B]`
-/// (BIGAN's discriminator score: its OOD section has the model score alone); a model with a
-/// conjugate bias (`bias_family`, `bias()`, `statistics(x)`, and for a learned mixture `is_mixture()` and
-/// `mixture_bias()`) also gets KL/MI.
-#include <filesystem>
-#include <stdexcept>
+/// (BIGAN's discriminator score: its OOD section has the model score alone); a model without
+/// `energy` needs `sample(n, gen)` (ancestral samples); a model with a conjugate bias
+/// (`bias_family`, `bias()`, `statistics(x)`, and for a learned mixture `is_mixture()` and
+/// `mixture_bias()`) also gets KL/MI, and one with `conditional_energy(conditions)` conditional
+/// samples. `evaluate(model, …)` reads them into an `evaluated_model` (evaluation_run.hpp) and
+/// runs `evaluate(evaluated_model, …)`, which is not a template: with cebm::compiled it is
+/// compiled once for every model (config.hpp, CEBM_COMPILED).
+#include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
+#include "cebm/config.hpp"
+#include "cebm/torch/clel/conditional_energy.hpp"
+#include "cebm/torch/eval/aggregate_posterior.hpp"
 #include "cebm/torch/eval/evaluation_run.hpp"
-#include "cebm/torch/eval/sections/aggregate_posterior.hpp"
-#include "cebm/torch/eval/sections/conditional.hpp"
-#include "cebm/torch/eval/sections/embedding.hpp"
-#include "cebm/torch/eval/sections/few_label.hpp"
-#include "cebm/torch/eval/sections/frechet_distance.hpp"
-#include "cebm/torch/eval/sections/nearest_neighbor.hpp"
-#include "cebm/torch/eval/sections/ood.hpp"
-#include "cebm/torch/eval/sections/representations.hpp"
-#include "cebm/torch/eval/sections/samples.hpp"
 
 namespace cebm::eval {
 
-/// Runs every evaluation; writes the PNGs into `out_dir` and returns the report (see report.hpp).
+/// Runs every evaluation of `model`; writes the PNGs into `out_dir` and returns the report (see
+/// report.hpp). The model's modules should be in evaluation mode.
+CEBM_INLINE nlohmann::json evaluate(const evaluated_model& model, const evaluation_data& d, const evaluation_context& ctx,
+                                    const evaluation_options& o, const std::string& out_dir);
+
+/// What the evaluation reads of a model (a torch module holder): its member functions, as far as
+/// it has them.
 template <class Model>
-nlohmann::json evaluate(Model& model, const evaluation_data& d, const evaluation_context& ctx,
-                        const evaluation_options& o, const std::string& out_dir) {
-  using run = evaluation_run<Model>;
-  static_assert(run::has_energy || run::has_ood_score,
+evaluated_model evaluated_model_of(Model& model) {
+  using M = typename Model::ContainedType;
+  static_assert(detail::has_energy<M>::value || detail::has_ood_score<M>::value,
                 "cebm::eval::evaluate: the model needs energy(x) or ood_score(x) (see cebm/torch/eval/evaluation.hpp)");
-  static_assert(run::has_energy || run::ancestral,
+  static_assert(detail::has_energy<M>::value || detail::has_ancestral_sampler<M>::value,
                 "cebm::eval::evaluate: a model without energy(x) needs sample(n, gen) for its samples section");
-  d.train.validate();
-  d.test.validate();
-  if (d.train.size() == 0 || d.test.size() == 0)
-    throw std::invalid_argument("cebm::eval::evaluate: the training and test sets must not be empty");
-  std::filesystem::create_directories(out_dir);
+  const std::shared_ptr<M> m = model.ptr();
+  evaluated_model e;
+  e.representation = [m](const at::Tensor& x) { return m->representation(x); };
+  if constexpr (detail::has_energy<M>::value) e.energy = [m](const at::Tensor& x) { return m->energy(x); };
+  if constexpr (detail::has_ood_score<M>::value) e.ood_score = [m](const at::Tensor& x) { return m->ood_score(x); };
+  if constexpr (detail::has_ancestral_sampler<M>::value)
+    e.sample = [m](std::int64_t n, at::Generator& gen) { return m->sample(n, gen); };
+  if constexpr (detail::has_conditional_energy<M>::value)
+    e.conditional_energy = [m](const std::vector<clel::condition>& c) {
+      return std::function<at::Tensor(const at::Tensor&)>(m->conditional_energy(c));
+    };
+  if constexpr (detail::has_single_family_bias<M>::value)
+    e.aggregate_posterior = [m](const input_batches& batch_of, std::int64_t rows, std::int64_t batch, at::Generator& gen,
+                                aggregate_estimator estimator) {
+      return model_aggregate_posterior(*m, batch_of, rows, batch, gen, estimator);
+    };
+  return e;
+}
+
+/// Runs every evaluation of `model` (in evaluation mode from here on); writes the PNGs into
+/// `out_dir` and returns the report (see report.hpp).
+template <class Model, class = typename Model::ContainedType>
+nlohmann::json evaluate(Model& model, const evaluation_data& d, const evaluation_context& ctx, const evaluation_options& o,
+                        const std::string& out_dir) {
   model->eval();
-  run r(model, d, ctx, o, out_dir);
-  try {  // one image first, so a model that cannot take this data says so in these terms
-    c10::NoGradGuard no_grad;
-    model->representation(r.model_input(r.test.images.narrow(0, 0, 1)).to(ctx.device));
-  } catch (const std::exception& e) {
-    const c10::Error* c = dynamic_cast<const c10::Error*>(&e);
-    if (!c && !dynamic_cast<const std::invalid_argument*>(&e)) throw;
-    throw std::invalid_argument("cebm::eval::evaluate: the " + ctx.model + " model cannot take the " + d.dataset + " images " +
-                                std::string(c10::str(r.test.images.sizes().slice(1))) + ": " +
-                                (c ? c->what_without_backtrace() : e.what()));
-  }
-  representations_section(r);
-  few_label_section(r);
-  sampling_streams streams(o.seed() + 1, ctx.device);
-  if (o.scope() == evaluation_scope::learning_curve_point) {
-    r.announce("the replay buffer's stuck chains");
-    if (ctx.buffer.defined() && ctx.buffer.size(0) > 0) buffer_samples(r, stuck_references(r, streams), false);
-    return r.report;
-  }
-  nearest_neighbor_section(r);
-  ood_section(r);
-  aggregate_posterior_section(r);
-  samples_section(r, streams);
-  frechet_distance_section(r);
-  conditional_section(r, streams);
-  embedding_section(r);
-  return r.report;
+  return evaluate(evaluated_model_of(model), d, ctx, o, out_dir);
 }
 
 }  // namespace cebm::eval
+
+#if !defined(CEBM_COMPILED)  // header-only: the definitions here (config.hpp)
+#include "cebm/torch/eval/evaluation_impl.hpp"
+#endif

@@ -1,10 +1,10 @@
 #pragma once
 /// @file
 /// What the sections of `evaluate` (evaluation.hpp) share: the options, the data, what the
-/// evaluation knows of the training (context), and `evaluation_run<Model>`, the state one
-/// evaluation carries from section to section (the images used, features, samples, the report).
-/// Each section (sections/*.hpp) is one function `section(evaluation_run<Model>&)` that adds its
-/// keys to the report.
+/// evaluation knows of the training (context), the model as functions (`evaluated_model`) and
+/// `evaluation_run`, the state one evaluation carries from section to section (the images used,
+/// features, samples, the report). Each section (sections/*.hpp) is one function
+/// `section(evaluation_run&)` that adds its keys to the report.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -115,19 +115,6 @@ struct evaluation_context {
 namespace detail {
 
 template <class M, class = void>
-struct has_single_family_bias : std::false_type {};
-template <class M>
-struct has_single_family_bias<M, std::void_t<typename M::bias_family>> : std::true_type {};
-
-/// A model whose bias may be a learned mixture (`ConjugateEbm` with components): `is_mixture()`
-/// says which, `mixture_bias()` gives it.
-template <class M, class = void>
-struct has_mixture_bias : std::false_type {};
-template <class M>
-struct has_mixture_bias<M, std::void_t<decltype(std::declval<M&>().mixture_bias()), decltype(std::declval<M&>().is_mixture())>>
-    : std::true_type {};
-
-template <class M, class = void>
 struct has_conditional_energy : std::false_type {};
 template <class M>
 struct has_conditional_energy<
@@ -194,21 +181,27 @@ inline nlohmann::json to_json(const stuck_chain_report& r) {
 }  // namespace detail
 
 
+/// The model as the evaluation sees it: what it computes, as functions; an empty one is what the
+/// model does not have. `evaluate` (evaluation.hpp) builds it from a model's member functions, so
+/// the evaluation itself is compiled once for every model.
+struct evaluated_model {
+  std::function<at::Tensor(const at::Tensor& x)> representation;  ///< φ(x), [B, D] (required)
+  std::function<at::Tensor(const at::Tensor& x)> energy;          ///< E(x), [B]
+  std::function<at::Tensor(const at::Tensor& x)> ood_score;       ///< the model's own OOD score s(x), [B]
+  std::function<at::Tensor(std::int64_t n, at::Generator& gen)> sample;  ///< n ancestral draws (VAE, BIGAN)
+  /// x ↦ E(x | conditions) of a latent-variable EBM (CLEL's spherical EBM).
+  std::function<std::function<at::Tensor(const at::Tensor&)>(const std::vector<clel::condition>&)> conditional_energy;
+  aggregate_posterior_function aggregate_posterior;  ///< KL/MI of a conjugate bias
+};
+
 /// One evaluation in progress: what every section reads and what earlier sections leave for later
 /// ones.
-template <class Model>
 struct evaluation_run {
-  using M = typename Model::ContainedType;
-  static constexpr bool has_energy = detail::has_energy<M>::value;
-  static constexpr bool has_ood_score = detail::has_ood_score<M>::value;
-  static constexpr bool ancestral = detail::has_ancestral_sampler<M>::value;
-  static constexpr bool conditional = detail::has_conditional_energy<M>::value;
-
-  evaluation_run(Model& m, const evaluation_data& d, const evaluation_context& c, const evaluation_options& opts,
-                 const std::string& out_dir)
+  evaluation_run(const evaluated_model& m, const evaluation_data& d, const evaluation_context& c,
+                 const evaluation_options& opts, const std::string& out_dir)
       : model(m), data(d), ctx(c), o(opts), dir(out_dir), train(detail::first(d.train, opts.train_images())),
         test(detail::first(d.test, opts.test_images())), clean(c.input), gen(at::detail::createCPUGenerator(opts.seed())),
-        stages(opts.scope() == evaluation_scope::learning_curve_point ? 3 : conditional ? 8 : 7) {
+        stages(opts.scope() == evaluation_scope::learning_curve_point ? 3 : m.conditional_energy ? 8 : 7) {
     clean.noise_std(0.0);
     classes = std::max(train.labels.max().template item<std::int64_t>(), test.labels.max().template item<std::int64_t>()) + 1;
     report = {{"model", ctx.model},
@@ -216,7 +209,7 @@ struct evaluation_run {
               {"images", {{"train", train.size()}, {"test", test.size()}, {"classes", classes}}}};
   }
 
-  Model& model;
+  const evaluated_model& model;
   const evaluation_data& data;
   const evaluation_context& ctx;
   const evaluation_options& o;

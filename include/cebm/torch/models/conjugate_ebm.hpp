@@ -26,7 +26,6 @@
 #include <type_traits>
 #include <vector>
 
-#include <torch/nn/cloneable.h>
 #include <torch/nn/pimpl.h>
 
 #include "cebm/core/arg.hpp"
@@ -34,6 +33,7 @@
 #include "cebm/models/conjugate_energy.hpp"
 #include "cebm/models/mixture_energy.hpp"
 #include "cebm/models/statistics_map.hpp"
+#include "cebm/torch/models/energy_model.hpp"
 #include "cebm/torch/nn/conv_encoder.hpp"
 #include "cebm/torch/ops.hpp"
 
@@ -93,7 +93,7 @@ std::string conjugate_ebm_kind(bool mixture) {
 }
 
 template <class F, class Map = default_statistics_map_t<F>>
-class ConjugateEbmImpl : public torch::nn::Cloneable<ConjugateEbmImpl<F, Map>> {
+class ConjugateEbmImpl : public EnergyModelImpl {
   static_assert(is_exponential_family_v<F, at::Tensor>,
                 "cebm::models::ConjugateEbm<F, Map>: F does not satisfy the exponential-family contract for "
                 "torch tensors (see cebm/core/exponential_family.hpp)");
@@ -109,7 +109,8 @@ class ConjugateEbmImpl : public torch::nn::Cloneable<ConjugateEbmImpl<F, Map>> {
     reset();
   }
 
-  void reset() override {
+  /// (Re)builds the encoder, the bias and the mixture's components from the options.
+  void reset() {
     if (o_.components() < 0)
       throw std::invalid_argument("cebm::models::ConjugateEbm: components must be >= 0 (0: fixed bias), got " +
                                   std::to_string(o_.components()));
@@ -123,7 +124,7 @@ class ConjugateEbmImpl : public torch::nn::Cloneable<ConjugateEbmImpl<F, Map>> {
     if (l > 0) log_weights_ = this->register_buffer("log_weights", at::zeros({l}));
   }
 
-  std::string kind() const { return conjugate_ebm_kind<F, Map>(is_mixture()); }
+  std::string kind() const override { return conjugate_ebm_kind<F, Map>(is_mixture()); }
   bool is_mixture() const { return o_.components() > 0; }
 
   /// The fixed bias λ₀, [K] per statistic (the mixture's components are `mixture_bias()`).
@@ -143,7 +144,7 @@ class ConjugateEbmImpl : public torch::nn::Cloneable<ConjugateEbmImpl<F, Map>> {
   }
 
   /// E(x), [B].
-  at::Tensor energy(const at::Tensor& x) {
+  at::Tensor energy(const at::Tensor& x) override {
     return is_mixture() ? marginal_energy(mixture_bias(), statistics(x)) : marginal_energy<F>(bias_, statistics(x));
   }
 
@@ -151,7 +152,7 @@ class ConjugateEbmImpl : public torch::nn::Cloneable<ConjugateEbmImpl<F, Map>> {
   at::Tensor responsibilities(const at::Tensor& x) { return cebm::responsibilities(mixture_bias(), statistics(x)); }
 
   /// The posterior mean (of the most responsible component for a mixture), [B, D].
-  at::Tensor representation(const at::Tensor& x) {
+  at::Tensor representation(const at::Tensor& x) override {
     const pack t = statistics(x);
     if (!is_mixture()) return representation_of(posterior_mean<F>(bias_, t));
     const auto mix = mixture_bias();

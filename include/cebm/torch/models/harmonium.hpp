@@ -23,11 +23,11 @@
 
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
-#include <torch/nn/cloneable.h>
 #include <torch/nn/pimpl.h>
 
 #include "cebm/core/arg.hpp"
 #include "cebm/models/conjugate_energy.hpp"
+#include "cebm/torch/models/energy_model.hpp"
 #include "cebm/torch/ops.hpp"
 
 namespace cebm::models {
@@ -39,9 +39,9 @@ struct harmonium_options {
 };
 
 template <class Fx, class Fz>
-class HarmoniumImpl : public torch::nn::Cloneable<HarmoniumImpl<Fx, Fz>> {
+class HarmoniumImpl : public EnergyModelImpl {
  public:
-  static constexpr const char* kind = "harmonium";
+  std::string kind() const override { return "harmonium"; }
   using visible_pack = param_pack<at::Tensor, Fx::num_stats>;
   using hidden_pack = param_pack<at::Tensor, Fz::num_stats>;
 
@@ -55,7 +55,8 @@ class HarmoniumImpl : public torch::nn::Cloneable<HarmoniumImpl<Fx, Fz>> {
     reset();
   }
 
-  void reset() override {
+  /// (Re)draws W and sets the biases to their initial values.
+  void reset() {
     W = this->register_parameter("W", at::randn({o_.visible(), o_.hidden()}) * o_.init_std());
     for (std::size_t s = 0; s < Fx::num_stats; ++s) {
       const at::Tensor v = at::full({o_.visible()}, visible_init_[s]);
@@ -86,13 +87,13 @@ class HarmoniumImpl : public torch::nn::Cloneable<HarmoniumImpl<Fx, Fz>> {
   }
 
   /// E(x) = −log Σ_z exp(−E(x, z)) up to a constant, [B].
-  at::Tensor energy(const at::Tensor& x) { return marginal_energy<Fz>(theta_z, statistics(x)) - visible_term(x); }
+  at::Tensor energy(const at::Tensor& x) override { return marginal_energy<Fz>(theta_z, statistics(x)) - visible_term(x); }
   /// E(x, z), [B] (the same constant as `energy`: E(x, z) = E(x) − log p(z | x)).
   at::Tensor joint_energy(const at::Tensor& x, const at::Tensor& z) {
     return cebm::joint_energy<Fz>(theta_z, statistics(x), z) - visible_term(x);
   }
   /// The posterior mean E[t_z(z)₁ | x]: the representation, [B, K].
-  at::Tensor representation(const at::Tensor& x) { return Fz::mean_params(posterior(x))[0]; }
+  at::Tensor representation(const at::Tensor& x) override { return Fz::mean_params(posterior(x))[0]; }
 
   /// One block Gibbs sweep from visible `x`: z ~ p(z | x), then x' ~ p(x' | z).
   struct gibbs_state {

@@ -18,9 +18,8 @@
 
 namespace cebm::eval {
 
-template <class Model>
-void conditional_section(evaluation_run<Model>& r, sampling_streams& streams) {
-  if constexpr (evaluation_run<Model>::conditional) {
+inline void conditional_section(evaluation_run& r, sampling_streams& streams) {
+  if (r.model.conditional_energy) {
     const evaluation_options& o = r.o;
     const evaluation_context& ctx = r.ctx;
     if (o.conditional_chains() <= 0) return;
@@ -39,11 +38,11 @@ void conditional_section(evaluation_run<Model>& r, sampling_streams& streams) {
         r.progress(label, s.step + 1, o.conditional_steps());
       });
       const at::Tensor x =
-          langevin(r.model->conditional_energy({{z, o.conditional_beta()}}), start.to(ctx.device), opts, streams.chains).samples.detach();
+          langevin(r.model.conditional_energy({{z, o.conditional_beta()}}), start.to(ctx.device), opts, streams.chains).samples.detach();
       // Cosine of h(x) with z̄ before and after: how much of the condition the chains took on.
       auto agreement = [&](const at::Tensor& images) {
         c10::NoGradGuard no_grad;
-        return at::cosine_similarity(r.model->representation(images.to(ctx.device)), z, 1).mean().template item<double>();
+        return at::cosine_similarity(r.model.representation(images.to(ctx.device)), z, 1).mean().template item<double>();
       };
       return std::tuple{start, x.cpu(),
                         nlohmann::json{{"conditions", n}, {"chains_per_condition", k}, {"latent_cosine_start", agreement(start)},

@@ -11,8 +11,7 @@
 
 namespace cebm::eval {
 
-template <class Model>
-void embedding_section(evaluation_run<Model>& r) {
+inline void embedding_section(evaluation_run& r) {
   r.announce("PCA embedding of test representations");
   const pca_result p = pca(r.f_test, 2);
   data::write_png((r.dir / "embedding_pca.png").string(), scatter(p.projection, r.test.labels));

@@ -9,8 +9,7 @@
 
 namespace cebm::eval {
 
-template <class Model>
-void few_label_section(evaluation_run<Model>& r) {
+inline void few_label_section(evaluation_run& r) {
   const evaluation_options& o = r.o;
   r.announce("few-label logistic regression (liblinear, C = " + std::to_string(o.few_label().classifier().C()) + ")");
   auto on_fit = [&](const std::string& what) { r.tell("  fit " + what); };

@@ -10,8 +10,7 @@
 
 namespace cebm::eval {
 
-template <class Model>
-void frechet_distance_section(evaluation_run<Model>& r) {
+inline void frechet_distance_section(evaluation_run& r) {
   if (r.ctx.frechet_extractor) {
     feature_extractor& extractor = *r.ctx.frechet_extractor;
     const data::image_dataset reference = detail::first(r.test, r.o.frechet_images());

@@ -9,8 +9,7 @@
 
 namespace cebm::eval {
 
-template <class Model>
-void nearest_neighbor_section(evaluation_run<Model>& r) {
+inline void nearest_neighbor_section(evaluation_run& r) {
   r.announce("1-NN of " + std::to_string(r.test.size()) + " test against " + std::to_string(r.train.size()) + " training images");
   auto entry = [&](const at::Tensor& tr, const at::Tensor& te, const std::string& name) {
     const nearest_neighbor_result nn = nearest_neighbor(tr, r.train.labels, te, r.test.labels, r.classes);

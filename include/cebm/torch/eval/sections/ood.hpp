@@ -5,6 +5,7 @@
 /// score `ood_score(x)` (CLEL's s(x) with a test-time β; BIGAN's discriminator) also gets −s(x) on
 /// clean inputs ("model_score"). OOD sets of another geometry are brought to the test set's.
 /// Report: `ood`.
+#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -13,20 +14,13 @@
 
 namespace cebm::eval {
 
-template <class Model>
-void ood_section(evaluation_run<Model>& r) {
-  using run = evaluation_run<Model>;
+inline void ood_section(evaluation_run& r) {
   const evaluation_options& o = r.o;
-  r.announce(run::has_energy ? "OOD detection: -E(x) and -|grad E(x)| with input noise " + std::to_string(o.ood().noise_std())
+  const bool has_energy = static_cast<bool>(r.model.energy), has_ood_score = static_cast<bool>(r.model.ood_score);
+  r.announce(has_energy ? "OOD detection: -E(x) and -|grad E(x)| with input noise " + std::to_string(o.ood().noise_std())
                              : std::string("OOD detection: the model's score s(x)"));
-  auto energy = [&](const at::Tensor& x) {
-    if constexpr (run::has_energy) return r.model->energy(x);
-    else return r.model->ood_score(x);
-  };
-  auto own_score = [&](const at::Tensor& x) {
-    if constexpr (run::has_ood_score) return r.model->ood_score(x);
-    else return r.model->energy(x);
-  };
+  const std::function<at::Tensor(const at::Tensor&)>& energy = r.model.energy;
+  const std::function<at::Tensor(const at::Tensor&)>& own_score = r.model.ood_score;
   auto scores_of = [&](const data::image_dataset& set, const std::string& name, auto&& score, double noise) {
     const data::image_dataset s = detail::first(set, o.ood_images());
     if (s.size() == 0) throw std::invalid_argument("cebm::eval::evaluate: the OOD set '" + name + "' is empty");
@@ -40,23 +34,23 @@ void ood_section(evaluation_run<Model>& r) {
                          [&](std::int64_t done, std::int64_t total) { r.progress("scores " + name, done, total); });
   };
   ood_scores in_scores, in_own;
-  if constexpr (run::has_energy) in_scores = scores_of(r.test, "in-distribution test", energy, o.ood().noise_std());
-  if constexpr (run::has_ood_score) in_own = scores_of(r.test, "in-distribution test, s(x)", own_score, 0.0);
+  if (has_energy) in_scores = scores_of(r.test, "in-distribution test", energy, o.ood().noise_std());
+  if (has_ood_score) in_own = scores_of(r.test, "in-distribution test, s(x)", own_score, 0.0);
   nlohmann::json& report = r.report["ood"];
   report = {{"noise_std", o.ood().noise_std()},
-            {"in_distribution_images", (run::has_energy ? in_scores : in_own).neg_energy.size(0)}};
-  if constexpr (!run::has_energy) report["note"] = r.ctx.model + " defines no density: only its own score s(x)";
+            {"in_distribution_images", (has_energy ? in_scores : in_own).neg_energy.size(0)}};
+  if (!has_energy) report["note"] = r.ctx.model + " defines no density: only its own score s(x)";
   for (const auto& [name, why] : r.data.skipped_ood) report["skipped"][name] = why;
   for (const auto& [name, set] : r.data.ood) {
     nlohmann::json& entry = report["sets"][name];
     entry = {{"source", set.source}};
-    if constexpr (run::has_energy) {
+    if (has_energy) {
       const ood_scores out = scores_of(set, name, energy, o.ood().noise_std());
       entry["images"] = out.neg_energy.size(0);
       entry["logp"] = detail::to_json(detection_metrics_of(in_scores.neg_energy, out.neg_energy));
       entry["grad"] = detail::to_json(detection_metrics_of(in_scores.neg_grad_norm, out.neg_grad_norm));
     }
-    if constexpr (run::has_ood_score)
+    if (has_ood_score)
       entry["model_score"] =
           detail::to_json(detection_metrics_of(in_own.neg_energy, scores_of(set, name + ", s(x)", own_score, 0.0).neg_energy));
   }

@@ -10,11 +10,10 @@
 
 namespace cebm::eval {
 
-template <class Model>
-void representations_section(evaluation_run<Model>& r) {
+inline void representations_section(evaluation_run& r) {
   r.announce("representations of " + std::to_string(r.train.size()) + " training and " + std::to_string(r.test.size()) +
              " test images");
-  auto representation = [&](const at::Tensor& x) { return r.model->representation(x); };
+  auto representation = [&](const at::Tensor& x) { return r.model.representation(x); };
   r.f_train = r.batched(r.train.images, "features", representation).to(at::kFloat);
   r.f_test = r.batched(r.test.images, "features", representation).to(at::kFloat);
   if (!at::isfinite(r.f_train).all().template item<bool>() || !at::isfinite(r.f_test).all().template item<bool>())

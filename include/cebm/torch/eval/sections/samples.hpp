@@ -8,6 +8,7 @@
 /// `buffer_samples` alone is a learning curve's point. Report: `samples`.
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -44,15 +45,13 @@ inline std::string percent(double p) {
 /// the first 500 test images, in the model's scale (CPU).
 struct stuck_references {
   at::Tensor noise, data;
-  template <class Model>
-  stuck_references(evaluation_run<Model>& r, sampling_streams& streams)
+  stuck_references(evaluation_run& r, sampling_streams& streams)
       : noise(r.ctx.fresh_chains(500, streams.host).cpu()), data(r.model_input(detail::first(r.test, 500).images)) {}
 };
 
 /// The replay buffer's chains, when the context holds some: their stuck fraction and (with `image`)
 /// their grid, as report["samples"]["buffer"].
-template <class Model>
-void buffer_samples(evaluation_run<Model>& r, const stuck_references& refs, bool image) {
+inline void buffer_samples(evaluation_run& r, const stuck_references& refs, bool image) {
   r.has_buffer = r.ctx.buffer.defined() && r.ctx.buffer.size(0) > 0;
   if (!r.has_buffer) return;
   const at::Tensor buffer = r.ctx.buffer.cpu();
@@ -62,15 +61,13 @@ void buffer_samples(evaluation_run<Model>& r, const stuck_references& refs, bool
   samples["stuck_criterion"] = detail::stuck_criterion;
 }
 
-template <class Model>
-void samples_section(evaluation_run<Model>& r, sampling_streams& streams) {
-  using run = evaluation_run<Model>;
+inline void samples_section(evaluation_run& r, sampling_streams& streams) {
   const evaluation_options& o = r.o;
   nlohmann::json& samples = r.report["samples"];
-  if constexpr (run::ancestral) {
+  if (r.model.sample) {
     r.announce("samples: " + std::to_string(o.long_run_chains()) + " ancestral draws");
     c10::NoGradGuard no_grad;
-    r.samples = r.model->sample(o.long_run_chains(), streams.chains).cpu();
+    r.samples = r.model.sample(o.long_run_chains(), streams.chains).cpu();
     r.samples_name = "ancestral";
     samples["ancestral"] = {{"count", r.samples.size(0)}, {"image", r.grid(r.samples, "samples_ancestral.png")}};
   } else {
@@ -85,7 +82,7 @@ void samples_section(evaluation_run<Model>& r, sampling_streams& streams) {
                           " Langevin steps) from the initialisation";
     r.announce("samples: " + std::to_string(o.long_run_chains()) + " chains, " + protocol);
     const stuck_references refs(r, streams);
-    auto energy = [&](const at::Tensor& x) { return r.model->energy(x); };
+    const std::function<at::Tensor(const at::Tensor&)>& energy = r.model.energy;
     const std::int64_t total = std::max<std::int64_t>(rounds, 1) * steps;
     std::int64_t round = 0;
     auto opts = langevin_options(o.long_run()).hook([&](langevin_step& s) { r.progress("long run", round * steps + s.step + 1, total); });
