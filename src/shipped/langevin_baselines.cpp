@@ -11,6 +11,7 @@
 #include "cebm/torch/models/harmonium.hpp"
 #include "cebm/torch/models/igebm.hpp"
 #include "cebm/torch/programs/conjugate_ebm_entry.hpp"
+#include "cebm/torch/train/options_json.hpp"
 #include "shipped/shipped.hpp"
 
 namespace cebm::programs::shipped {

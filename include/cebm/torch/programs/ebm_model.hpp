@@ -20,7 +20,6 @@
 #include "cebm/torch/programs/model_registry.hpp"
 #include "cebm/torch/programs/sampling_convention.hpp"
 #include "cebm/torch/train/ebm_trainer_options.hpp"
-#include "cebm/torch/train/options_json.hpp"
 
 namespace cebm::programs {
 
@@ -35,10 +34,7 @@ CEBM_INLINE nlohmann::json evaluate_energy_model(models::EnergyModel model, chec
                                                  eval::aggregate_posterior_function aggregate_posterior);
 
 /// The run's trainer options: the stored ones where the run has them, else the preset's.
-inline train::ebm_trainer_options stored_trainer_options(const nlohmann::json& config, train::ebm_trainer_options preset) {
-  if (config.contains("trainer_options")) return options_json::from_json(config.at("trainer_options"), std::move(preset));
-  return preset;
-}
+CEBM_INLINE train::ebm_trainer_options stored_trainer_options(const nlohmann::json& config, train::ebm_trainer_options preset);
 
 /// An entry for a model trained by `ebm_trainer`. `make(options)` builds the model from its
 /// options JSON; `defaults(geometry, dataset)` gives the options for a dataset;

@@ -22,6 +22,11 @@ CEBM_INLINE void train_energy_model(models::EnergyModel model, ebm_training& job
   train::drive(trainer, job.run);
 }
 
+CEBM_INLINE train::ebm_trainer_options stored_trainer_options(const nlohmann::json& config, train::ebm_trainer_options preset) {
+  if (config.contains("trainer_options")) return options_json::from_json(config.at("trainer_options"), std::move(preset));
+  return preset;
+}
+
 CEBM_INLINE nlohmann::json evaluate_energy_model(models::EnergyModel model, checkpoint_evaluation& job,
                                                  const sampling_convention& convention, const std::string& kind,
                                                  eval::aggregate_posterior_function aggregate_posterior) {
