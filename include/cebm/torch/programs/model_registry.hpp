@@ -8,9 +8,10 @@
 ///
 /// `models()` (programs/shipped_models.hpp) is the registry the programs read, filled with the
 /// shipped kinds. This header holds the types alone and instantiates nothing, so a program that
-/// only dispatches through the registry compiles quickly; an entry's code is built by
-/// `ebm_model<Model>` (programs/ebm_model.hpp) or `conjugate_ebm_entry<F, Map>`
-/// (programs/conjugate_ebm_entry.hpp), in the translation unit that registers it.
+/// only dispatches through the registry compiles quickly. An entry is built by `ebm_model<Model>`
+/// (programs/ebm_model.hpp) or `conjugate_ebm_entry<F, Map>` (programs/conjugate_ebm_entry.hpp):
+/// the translation unit that registers it compiles its model, and the trainer and the evaluation
+/// are shared by every entry (compiled once in cebm::compiled).
 ///
 /// An entry trained by the Langevin trainer (`ebm_model<Model>`) stores its model options and
 /// trainer options in the run's config (keys `model_options`, `trainer_options`, see
