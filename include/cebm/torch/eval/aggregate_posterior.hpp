@@ -28,6 +28,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -202,6 +203,20 @@ kl_mi_estimate model_aggregate_posterior(M& model, const input_batches& batch_of
       return aggregate_posterior<F>(detail::detached(model.mixture_bias()), stats, rows, batch_of, batch_size, gen, estimator);
   }
   return aggregate_posterior<F>(detail::detached(model.bias()), stats, rows, batch_of, batch_size, gen, estimator);
+}
+
+/// `model_aggregate_posterior` of the module `m` as an `aggregate_posterior_function` (sharing the
+/// module); empty for a model without a conjugate bias.
+template <class M>
+aggregate_posterior_function aggregate_posterior_of(std::shared_ptr<M> m) {
+  if constexpr (detail::has_single_family_bias<M>::value) {
+    return [m](const input_batches& batch_of, std::int64_t rows, std::int64_t batch_size, at::Generator& gen,
+               aggregate_estimator estimator) {
+      return model_aggregate_posterior(*m, batch_of, rows, batch_size, gen, estimator);
+    };
+  } else {
+    return {};
+  }
 }
 
 }  // namespace cebm::eval

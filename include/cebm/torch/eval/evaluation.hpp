@@ -66,11 +66,7 @@ evaluated_model evaluated_model_of(Model& model) {
     e.conditional_energy = [m](const std::vector<clel::condition>& c) {
       return std::function<at::Tensor(const at::Tensor&)>(m->conditional_energy(c));
     };
-  if constexpr (detail::has_single_family_bias<M>::value)
-    e.aggregate_posterior = [m](const input_batches& batch_of, std::int64_t rows, std::int64_t batch, at::Generator& gen,
-                                aggregate_estimator estimator) {
-      return model_aggregate_posterior(*m, batch_of, rows, batch, gen, estimator);
-    };
+  e.aggregate_posterior = aggregate_posterior_of(m);
   return e;
 }
 

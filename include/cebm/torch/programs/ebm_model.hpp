@@ -60,14 +60,8 @@ model_entry ebm_model(std::string kind, std::string description,
     const auto o = stored_trainer_options(job.config, preset(job.config.value("preset", std::string("paper")),
                                                               job.config.value("dataset", std::string("fashion_mnist"))));
     Model model = make(stored);
-    eval::aggregate_posterior_function aggregate_posterior;
-    if constexpr (eval::detail::has_single_family_bias<Impl>::value)
-      aggregate_posterior = [m = model.ptr()](const eval::input_batches& batch_of, std::int64_t rows, std::int64_t batch,
-                                              at::Generator& gen, eval::aggregate_estimator estimator) {
-        return eval::model_aggregate_posterior(*m, batch_of, rows, batch, gen, estimator);
-      };
     return evaluate_energy_model(model, job, {o.input(), o.buffer(), o.sgld(), "model", true}, kind,
-                                 std::move(aggregate_posterior));
+                                 eval::aggregate_posterior_of(model.ptr()));
   };
   return e;
 }
