@@ -5,6 +5,9 @@
 
 #include "cebm/torch.hpp"
 #include "cebm/torch/nn/detail/conv_swish_stack.hpp"
+#if CEBM_WITH_ONEDNN
+#include "cebm/torch/nn/detail/onednn_conv_swish.hpp"  // images_per_chunk
+#endif
 
 namespace {
 std::int64_t count_parameters(torch::nn::Module& m) {
