@@ -1,7 +1,9 @@
 // Small pieces the trainer relies on, against hand-computed truth: 1-NN with its confusion
 // matrix, the image grid layout, the metrics line format, Swish, and gzip reading.
+#include <chrono>
 #include <cmath>
 #include <fstream>
+#include <thread>
 
 #include <torch/torch.h>
 #include <zlib.h>
@@ -66,6 +68,18 @@ TEST_CASE("metrics lines are JSON with null for non-finite values, appended per 
   cebm::train::progress bar(10, 5);
   bar.update(5, 5, "x");  // plain line when stderr is not a terminal; must not throw
   CHECK(bar.rate() >= 0);
+}
+
+TEST_CASE("a progress display's rate counts from its first update", "[io]") {
+  // A display created as its first item ends (an evaluation stage) used to divide that item by the
+  // nanoseconds since its construction: hundreds of millions of items per second.
+  cebm::train::progress bar(100, 1, "stage", /*enabled=*/false);
+  bar.update(1, 1, "");
+  CHECK(bar.rate() == 0);  // one point: no rate yet
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  bar.update(3, 3, "");
+  CHECK(bar.rate() > 0);
+  CHECK(bar.rate() <= 2 / 0.020);  // 2 items in at least the 20 ms between the updates
 }
 
 TEST_CASE("Swish is x * sigmoid(x), with the matching gradient", "[nn][swish]") {
