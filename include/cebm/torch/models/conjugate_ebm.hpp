@@ -94,7 +94,8 @@ std::string conjugate_ebm_kind(bool mixture) {
 
 template <class F, class Map = default_statistics_map_t<F>>
 class ConjugateEbmImpl : public EnergyModelImpl {
-  static_assert(is_exponential_family_v<F, at::Tensor>,
+  // A member F lacks for torch tensors is named by require_family's own message, first.
+  static_assert(cebm::detail::require_family<F, at::Tensor>(),
                 "cebm::models::ConjugateEbm<F, Map>: F does not satisfy the exponential-family contract for "
                 "torch tensors (see cebm/core/exponential_family.hpp)");
 
