@@ -93,7 +93,11 @@ cebm::eval::evaluation_data load_data(const settings& s, const nlohmann::json& c
   const std::string dir = !s.data.empty() ? s.data : same ? config.value("data", std::string()) : std::string();
   d.train = cebm::data::load_dataset(d.dataset, dir, "train");
   d.test = cebm::data::load_dataset(d.dataset, dir, "test");
-  const std::int64_t n = s.ood_images > 0 ? s.ood_images : d.test.size();
+  // The synthetic sets' size: --ood-images, else the test images in use (the evaluation scores as
+  // many of each set).
+  const std::int64_t n = s.ood_images > 0   ? s.ood_images
+                         : s.test_images > 0 ? std::min(s.test_images, d.test.size())
+                                             : d.test.size();
   std::stringstream names(s.ood);
   for (std::string name; std::getline(names, name, ',');) {
     if (name.empty()) continue;
@@ -197,7 +201,7 @@ int evaluate_main(int argc, char** argv) {
   app.add_option("--fd-epochs", s.fd_epochs, "epochs of the feature classifier")->check(cli::positive);
   app.add_option("--train-images", s.train_images, "use the first N training images (default all)")->check(cli::positive);
   app.add_option("--test-images", s.test_images, "use the first N test images (default all)")->check(cli::positive);
-  app.add_option("--ood-images", s.ood_images, "images per OOD set (default all)")->check(cli::positive);
+  app.add_option("--ood-images", s.ood_images, "images per OOD set and of the test set they are told from (default: as many as --test-images)")->check(cli::positive);
   app.add_option("--kl-estimator", s.kl_estimator,
                  "KL/MI of the aggregate posterior: stratified (MI up to log N, the default) or batch (up to log 1000)")
       ->check(CLI::IsMember({"stratified", "batch"}));

@@ -154,6 +154,25 @@ TEST_CASE("evaluate writes every section of the report for a CEBM", "[eval][repo
   CHECK_THAT(md, Catch::Contains("Skipped OOD set mnist: no MNIST digits found (looked in data/mnist)."));
 }
 
+TEST_CASE("the OOD sets are as large as the test images in use, or as --ood-images", "[eval][ood]") {
+  cebm_test::temp_dir dir;
+  auto ctx = context("cebm");
+  auto model = seeded_cebm(ctx);
+  auto gen = at::detail::createCPUGenerator(3);
+  cebm::eval::evaluation_data d{"fashion_mnist", banded(60, 1), banded(100, 2), {}, {}};
+  d.ood.emplace_back("constant", cebm::data::constant_images(80, 1, 28, 28, gen));
+  d.ood.emplace_back("noise", cebm::data::uniform_noise_images(15, 1, 28, 28, gen));  // fewer than asked: all
+  const auto sizes = [&](cebm::eval::evaluation_options o) {
+    const nlohmann::json r = cebm::eval::evaluate(model, d, ctx, o.pixel_baseline(false), dir.path.string());
+    return std::vector<std::int64_t>{r["ood"]["in_distribution_images"].get<std::int64_t>(),
+                                     r["ood"]["sets"]["constant"]["images"].get<std::int64_t>(),
+                                     r["ood"]["sets"]["noise"]["images"].get<std::int64_t>()};
+  };
+  CHECK(sizes(small_options()) == std::vector<std::int64_t>{100, 80, 15});
+  CHECK(sizes(small_options().test_images(20)) == std::vector<std::int64_t>{20, 20, 15});
+  CHECK(sizes(small_options().test_images(20).ood_images(10)) == std::vector<std::int64_t>{10, 10, 10});
+}
+
 TEST_CASE("a learning curve: points of few-label accuracy and stuck chains, the probe from the log", "[eval][report]") {
   cebm_test::temp_dir dir;
   auto ctx = context("cebm");

@@ -46,7 +46,7 @@ struct evaluation_options {
   CEBM_ARG(evaluation_scope, scope) = evaluation_scope::full;
   CEBM_ARG(std::int64_t, train_images) = 0;  ///< training images used (features, few-label, 1-NN, KL/MI); 0 = all
   CEBM_ARG(std::int64_t, test_images) = 0;   ///< test images used; 0 = all
-  CEBM_ARG(std::int64_t, ood_images) = 0;    ///< images per OOD set and of the in-distribution test set; 0 = all
+  CEBM_ARG(std::int64_t, ood_images) = 0;    ///< images per OOD set and of the in-distribution test set; 0 = as many as the test images used
   CEBM_ARG(few_label_options, few_label) = {};
   CEBM_ARG(bool, pixel_baseline) = true;     ///< few-label and 1-NN on [0, 1] pixels too
   CEBM_ARG(bool, pixel_full) = true;         ///< the pixel baseline's full-set fit (about 2 min for 60000x784)

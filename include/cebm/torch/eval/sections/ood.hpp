@@ -21,8 +21,11 @@ inline void ood_section(evaluation_run& r) {
                              : std::string("OOD detection: the model's score s(x)"));
   const std::function<at::Tensor(const at::Tensor&)>& energy = r.model.energy;
   const std::function<at::Tensor(const at::Tensor&)>& own_score = r.model.ood_score;
+  // Images per set, the in-distribution test set's included: ood_images, else as many as the test
+  // images in use, so that a smaller evaluation scores smaller OOD sets too.
+  const std::int64_t per_set = o.ood_images() > 0 ? o.ood_images() : r.test.size();
   auto scores_of = [&](const data::image_dataset& set, const std::string& name, auto&& score, double noise) {
-    const data::image_dataset s = detail::first(set, o.ood_images());
+    const data::image_dataset s = detail::first(set, per_set);
     if (s.size() == 0) throw std::invalid_argument("cebm::eval::evaluate: the OOD set '" + name + "' is empty");
     // Grey <-> RGB, zero padding up, bilinear down.
     const at::Tensor images = data::reshape_images(
