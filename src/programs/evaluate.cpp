@@ -28,7 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct settings {
-  std::string run, checkpoint, which = "last", out, dataset, data, mnist, ood = "mnist,constant,noise,interp";
+  std::string run, checkpoint, which = "last", out, dataset, data, mnist, ood = "mnist,constant,noise,interp", preset;
   std::string fd = "classifier", device = "cpu", kl_estimator = "stratified";
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::int64_t train_images = 0, test_images = 0, ood_images = 0, draws = 10, long_run_steps = 500, long_run_chains = 64;
@@ -84,12 +84,23 @@ opened_checkpoint open_checkpoint(const std::string& path, const cebm::programs:
   return c;
 }
 
-// The dataset named in the run's config, with the OOD sets asked for.
+// --preset for a run whose config records none (a trainer driven without a configuration): the
+// preset, and the kind's default model options for the data where the run records none either.
+void supply_preset(nlohmann::json& config, const std::string& preset, const cebm::programs::model_entry& entry,
+                   const cebm::eval::evaluation_data& d) {
+  if (!config.contains("preset")) config["preset"] = preset;
+  if (!config.contains("model_options") && entry.model_options)
+    config["model_options"] = entry.model_options({d.train.channels(), d.train.height()}, d.dataset);
+}
+
+// The dataset named in the run's config (or --dataset), with the OOD sets asked for.
 cebm::eval::evaluation_data load_data(const settings& s, const nlohmann::json& config, at::Generator& gen) {
   cebm::eval::evaluation_data d;
-  d.dataset = !s.dataset.empty() ? s.dataset : config.value("dataset", std::string("fashion_mnist"));
+  if (s.dataset.empty() && !config.contains("dataset"))
+    throw std::invalid_argument("the run records no dataset (config.json): give --dataset (" + cebm::data::datasets().names() + ")");
+  d.dataset = !s.dataset.empty() ? s.dataset : config.at("dataset").get<std::string>();
   // --data, else the run's folder when it names this dataset, else the dataset's default.
-  const bool same = s.dataset.empty() || s.dataset == config.value("dataset", std::string("fashion_mnist"));
+  const bool same = s.dataset.empty() || s.dataset == config.value("dataset", std::string());
   const std::string dir = !s.data.empty() ? s.data : same ? config.value("data", std::string()) : std::string();
   d.train = cebm::data::load_dataset(d.dataset, dir, "train");
   d.test = cebm::data::load_dataset(d.dataset, dir, "test");
@@ -224,10 +235,13 @@ int evaluate_main(int argc, char** argv) {
                "CLEL: start conditional chains from the sampler's initialisation, not from replay-buffer samples");
   app.add_option("--is-samples", s.is_samples, "VAE, GMM-VAE: importance samples per image of log p(x) (published: 1000)")
       ->check(cli::positive);
+  app.add_option("--preset", s.preset, "for a run that records neither its trainer options nor its preset: the preset it "
+                 "was trained with (its kind's default model options with it)")
+      ->check(CLI::IsMember({"paper", "demo", "ci"}));
   app.add_option("--seed", s.seed, "random seed");
   app.add_option("--device", s.device, "cpu, cuda or cuda:N");
   app.add_option("--threads", s.threads, "CPU threads for libtorch")->check(cli::positive);
-  CLI11_PARSE(app, argc, argv);
+  if (const auto status = cli::parse_flags(app, argc, argv)) return *status;
   if (s.run.empty() && s.checkpoint.empty()) {
     std::fprintf(stderr, "error: give --run DIR or --checkpoint FILE\n");
     return 2;
@@ -269,6 +283,7 @@ int evaluate_main(int argc, char** argv) {
       job.archive = &c.archive;
       job.path = path;
       job.config = c.config;
+      if (!s.preset.empty()) supply_preset(job.config, s.preset, registry.find(c.kind), data);
       job.data = data;
       job.frechet = [&](const cebm::data::image_transform_options& input) { return frechet_extractor(s, data, src.out, input); };
       job.device = device;

@@ -1,10 +1,18 @@
 // The bundled programs' shared scaffold (program.hpp), compiled once for all four.
 #include "programs/program.hpp"
 
+#include <csignal>
+#include <sstream>
+
+#include <cebm/torch/io/atomic_file.hpp>
+
 namespace cebm::programs::cli {
 
 std::vector<std::string> mnist_search_path() {
   std::vector<std::string> where = cebm::data::mnist_search_path();
+  std::error_code ec;  // an installed program: <prefix>/bin/<program> beside <prefix>/share/cebm/mnist
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) where.push_back((self.parent_path().parent_path() / "share" / "cebm" / "mnist").string());
   where.push_back(std::string(repository_data_dir()) + "/mnist");
   return where;
 }
@@ -15,6 +23,9 @@ torch::Device prepare_process(int threads, std::uint64_t seed, const std::string
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   mallopt(M_TOP_PAD, 64 << 20);
+  // A file-size limit (ulimit -f) then fails the write that exceeds it (EFBIG: an error naming the
+  // file, exit 2, the temporary file removed) instead of killing the process with SIGXFSZ.
+  std::signal(SIGXFSZ, SIG_IGN);
   torch::set_num_threads(threads);
   torch::manual_seed(seed);
   return parse_device(device);
@@ -70,8 +81,7 @@ void write_summary(cebm::train::trained_run& run, const run_flags& f, const std:
                            {"best_probe_1nn", run.best_probe()},
                            {"evaluation", nearest_neighbor_summary(run, d, f.eval_images, key)}};
   const std::filesystem::path dir(run.out_dir());
-  std::ofstream(dir / "summary.json") << report.dump(2) << '\n';
-  std::ofstream md(dir / "summary.md");
+  std::ostringstream md;
   const auto& e = report["evaluation"];
   md << "# " << model << " on " << f.dataset << " (" << f.preset << " preset)\n\n| quantity | value |\n| --- | --- |\n"
      << "| iterations | " << run.iteration() << " |\n| training time this run | " << seconds << " s |\n";
@@ -82,6 +92,9 @@ void write_summary(cebm::train::trained_run& run, const run_flags& f, const std:
      << e["reference_images"].get<std::int64_t>() << " training images (squared L2).\n\nSamples:";
   for (const auto& s : samples) md << " ![" << s << "](samples/" << s << ".png)";
   md << "\n";
+  // Whole or not at all: a full disk or a file-size limit is an error (exit 2), not an empty file.
+  cebm::train::replace_file((dir / "summary.json").string(), report.dump(2) + '\n', "the summary");
+  cebm::train::replace_file((dir / "summary.md").string(), md.str(), "the summary");
   std::printf("%s\nsummary: %s\n", report.dump(2).c_str(), (dir / "summary.md").c_str());
 }
 
@@ -90,7 +103,20 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 int guarded(const std::function<int()>& body) {
-  return cebm::programs::guarded(body, [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
+  const int status =
+      cebm::programs::guarded(body, [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
+  if (const int sig = cebm::train::stop_signal().load(); status == 0 && sig != 0)
+    std::fprintf(stderr, "note: signal %d arrived after the last iteration; the run is complete and its files written\n", sig);
+  return status;
+}
+
+std::optional<int> parse_flags(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+    return std::nullopt;
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 1;  // app.exit prints the help or the message
+  }
 }
 
 void check_resumed_settings(const std::string& stored, const std::string& now, bool accept) {

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -52,7 +53,8 @@ struct has_sgld<O, std::void_t<decltype(std::declval<O&>().sgld())>> : std::true
 const char* repository_data_dir();
 
 /// Where the programs look for the MNIST digits: the library's search path ($CEBM_MNIST,
-/// data/mnist), then the checkout's data/mnist.
+/// data/mnist), then, for an installed program, share/cebm/mnist of its prefix, then the
+/// checkout's data/mnist (where scripts/setup.sh puts them).
 std::vector<std::string> mnist_search_path();
 
 /// The flags of every training program.
@@ -128,6 +130,12 @@ double seconds_since(std::chrono::steady_clock::time_point t0);
 /// Runs a program's body, turning exceptions into one line on stderr and an exit status
 /// (programs/exit_status.hpp).
 int guarded(const std::function<int()>& body);
+
+/// Parses the flags. Empty when the program goes on; otherwise its exit status: 0 after --help,
+/// 1 after CLI11's message for a flag it refuses (unknown, a value a check rejects, flags that
+/// exclude each other), as programs/exit_status.hpp documents, where CLI11 would exit with its
+/// own code for each kind (105, 108, ...).
+std::optional<int> parse_flags(CLI::App& app, int argc, char** argv);
 
 /// On --resume: `stored` and `now` are the configurations (JSON) the checkpoint was written with
 /// and this run's. A setting that changes the run's maths (batch size, learning rates, sampler,

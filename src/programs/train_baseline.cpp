@@ -33,7 +33,7 @@ int train_baseline_main(int argc, char** argv) {
   app.add_option("--latent-dim", latent_dim, "latent dimensions (default: the preset's; paper 128, commands 50)")
       ->check(cli::positive);
   app.add_option("--components", components, "gmm_vae: mixture components of the prior (paper 50)")->check(cli::positive);
-  CLI11_PARSE(app, argc, argv);
+  if (const auto status = cli::parse_flags(app, argc, argv)) return *status;
 
   return cli::guarded([&] {
     const auto proc = cli::start_training(f);  // device, ranks and data

@@ -46,7 +46,7 @@ int train_cebm_main(int argc, char** argv) {
   app.add_option("--latent-dim", latent_dim, "override the number of latent coordinates K (128)")->check(cli::positive);
   app.add_option("--lr", lr, "override the learning rate")->check(cli::positive);
   app.add_option("--l2", l2, "override the energy L2 coefficient")->check(cli::non_negative);
-  CLI11_PARSE(app, argc, argv);
+  if (const auto status = cli::parse_flags(app, argc, argv)) return *status;
 
   return cli::guarded([&] {
     const std::string kind = !latent.empty() ? kind_of_latent(latent, mixture) : model.empty() ? "cebm" : model;

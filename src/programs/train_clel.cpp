@@ -28,7 +28,7 @@ int train_clel_main(int argc, char** argv) {
       ->check(CLI::IsMember({"small", "base", "large"}));
   app.add_option("--ebm-lr", ebm_lr, "override Adam's learning rate for f and g")->check(cli::positive);
   app.add_option("--encoder-lr", encoder_lr, "override SGD's learning rate for h")->check(cli::positive);
-  CLI11_PARSE(app, argc, argv);
+  if (const auto status = cli::parse_flags(app, argc, argv)) return *status;
 
   return cli::guarded([&] {
     const auto proc = cli::start_training(f);  // device, ranks and data

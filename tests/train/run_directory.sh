@@ -11,12 +11,20 @@
 #   disk_full     a checkpoint that cannot be written (file-size limit: the write fails with EFBIG)
 #                 is an error the program reports (exit 2, no abort), leaving no temporary file and
 #                 the previous checkpoint intact
+#   size_limit    the same under a file-size limit with SIGXFSZ at its default action: the
+#                 program still reports the failed write (exit 2), no temporary file left
+#   kept_first    a kept checkpoint is written before last.pt moves past it: when last.pt cannot
+#                 be written, iter_N.pt is there; a stale *.tmp is removed by the next start
+#   partial_log   a metrics line cut by a full disk or a kill (before or after its iteration key)
+#                 is dropped on resume: every line of the finished log is a JSON row
+#   finished      resuming a finished run keeps its summary's final row and exits 0
 #   killed_log    after kill -9 and a resume, metrics.jsonl holds each iteration once, in order
 #   signals       SIGINT finishes the iteration, writes last.pt, says so and exits 130; the run
 #                 resumes from that iteration; two SIGTERMs end the process at once
 #   changed       a resume with another batch size is refused, naming it; --accept-changes
 #                 continues and records the change in config_history.jsonl, config.json kept
-#   bad_flags     NaN, infinite, negative and out-of-range flags are refused in plain words
+#   bad_flags     NaN, infinite, negative and out-of-range flags, and flags that exclude each
+#                 other, are refused in plain words with exit status 1 (programs/exit_status.hpp)
 #   corrupt       a checkpoint with 64 bytes changed inside a record is refused by file name
 #   bad_data      an IDX header whose sizes overflow names the file, without a stack trace
 #
@@ -110,6 +118,60 @@ case $case_name in
     expect_status 0
     expect_text again.log "resumed at iteration 6"
     ;;
+  size_limit)
+    run first.log --out R
+    expect_status 0
+    (ulimit -f 400; "$train" "${common[@]}" --out R --resume --iterations 9 >full.log 2>&1)
+    status=$?
+    cat full.log
+    expect_status 2
+    expect_text full.log "cannot write the checkpoint (File too large)"
+    no_trace full.log
+    ! ls R/checkpoints/*.tmp >/dev/null 2>&1 || fail "temporary files left: $(ls R/checkpoints)"
+    ;;
+  kept_first)
+    run first.log --out R --keep-every 3
+    expect_status 0
+    mkdir R/checkpoints/last.pt.tmp  # last.pt cannot be replaced: its temporary file's name is taken
+    run blocked.log --out R --resume --iterations 9 --keep-every 3
+    expect_status 2
+    expect_text blocked.log "last.pt.tmp: cannot open for writing"
+    [ -f R/checkpoints/iter_9.pt ] || fail "iter_9.pt is missing although only last.pt failed: $(ls R/checkpoints)"
+    rmdir R/checkpoints/last.pt.tmp
+    echo partial >R/checkpoints/iter_12.pt.tmp  # a write a killed process left
+    run resumed.log --out R --resume --iterations 9 --keep-every 3
+    expect_status 0
+    for n in 3 6 9; do [ -f R/checkpoints/iter_$n.pt ] || fail "iter_$n.pt is missing: $(ls R/checkpoints)"; done
+    ! ls R/checkpoints/*.tmp >/dev/null 2>&1 || fail "temporary files left: $(ls R/checkpoints)"
+    ;;
+  partial_log)
+    run first.log --out R
+    expect_status 0
+    printf '{"elapsed_s": 1.25, "energy_neg' >>R/metrics.jsonl  # cut before its iteration key
+    run resumed.log --out R --resume --iterations 8
+    expect_status 0
+    in_order R
+    printf '{"energy_neg": 0.5, "iteration": 9, "lo' >>R/metrics.jsonl  # cut after it
+    run again.log --out R --resume --iterations 10
+    expect_status 0
+    in_order R
+    python3 -c 'import json, sys
+for n, line in enumerate(open(sys.argv[1]), 1):
+    row = json.loads(line)
+    assert isinstance(row, dict) and "iteration" in row, f"line {n}: {line!r}"' R/metrics.jsonl ||
+      fail "metrics.jsonl holds a line that is not a metrics row"
+    ;;
+  finished)
+    run first.log --out R
+    expect_status 0
+    run again.log --out R --resume
+    expect_status 0
+    python3 -c 'import json, sys
+final = json.load(open(sys.argv[1]))["final"]
+assert final.get("iteration") == 6 and "loss" in final, final' R/summary.json ||
+      fail "summary.json lost its final row: $(cat R/summary.json)"
+    grep -q "| final loss |" R/summary.md || fail "summary.md lost its final rows"
+    ;;
   killed_log)
     "$train" "${common[@]}" --out R --iterations 400 >first.log 2>&1 &
     first=$!
@@ -170,11 +232,15 @@ case $case_name in
     for flags in "--lr nan" "--lr inf" "--l2 nan" "--lr -1" "--l2 -1" "--seed -1"; do
       # shellcheck disable=SC2086
       run flag.log --out R $flags
-      [ "$status" -ne 0 ] || fail "$flags was accepted"
+      expect_status 1
       grep -q -E "must be (a finite number|> 0|>= 0), got" flag.log || fail "$flags: no plain message"
       ! grep -q -E "[0-9]{20}" flag.log || fail "$flags: the message prints a huge bound"
       [ ! -e R ] || fail "$flags: a run directory was made"
     done
+    run exclusive.log --out R --resume --overwrite
+    expect_status 1
+    expect_text exclusive.log "excludes"
+    [ ! -e R ] || fail "--resume --overwrite: a run directory was made"
     ;;
   corrupt)
     run first.log --out R

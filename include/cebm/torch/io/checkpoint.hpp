@@ -2,15 +2,15 @@
 /// @file
 /// Checkpoint files that survive being killed mid-write, a full disk and corruption:
 ///
-///   write_checkpoint  serialises the archive in memory, writes it to `<path>.tmp` with every
-///                     write checked (and synced), then renames it over `<path>` (atomic on POSIX
-///                     file systems): `<path>` is always the old or the new checkpoint, never a torn
-///                     one. A failed write (no space left, say) removes the temporary file and
-///                     throws std::runtime_error naming the file and the system's reason.
+///   write_checkpoint  serialises the archive in memory and writes it with `replace_file`
+///                     (atomic_file.hpp): to `<path>.tmp`, every write checked and synced, then
+///                     renamed over `<path>` (atomic on POSIX file systems), so `<path>` is always
+///                     the old or the new checkpoint, never a torn one. A failed write (no space
+///                     left, say) removes the temporary file and throws std::runtime_error naming
+///                     the file and the system's reason.
 ///   read_checkpoint   checks every record of the file against the CRC-32 the archive (a zip, as
 ///                     torch writes it) stores for it (libtorch's reader does not), then loads it;
 ///                     a corrupt or unreadable file is named in the error.
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -29,6 +29,8 @@
 
 #include <c10/util/Exception.h>
 #include <torch/serialize/archive.h>
+
+#include "cebm/torch/io/atomic_file.hpp"
 
 namespace cebm::train {
 
@@ -144,36 +146,13 @@ inline std::string error_text(const std::exception& e) {
 }
 
 inline void write_checkpoint(torch::serialize::OutputArchive& archive, const std::string& path) {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  std::error_code ec;
-  if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
-  if (ec) throw std::runtime_error(path + ": cannot create its folder (" + ec.message() + ")");
   std::ostringstream buffer;
   try {
     archive.save_to(buffer);
   } catch (const std::exception& e) {
     throw std::runtime_error(path + ": cannot serialise the checkpoint (" + error_text(e) + ")");
   }
-  const std::string bytes = buffer.str();
-  const std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw std::runtime_error(tmp + ": cannot open for writing (" + std::strerror(errno) + ")");
-  const bool written = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size() && std::fflush(f) == 0 &&
-                       ::fsync(fileno(f)) == 0;
-  const int write_errno = errno;
-  const bool closed = std::fclose(f) == 0;
-  if (!written || !closed) {
-    fs::remove(tmp, ec);
-    throw std::runtime_error(path + ": cannot write the checkpoint (" + std::strerror(written ? errno : write_errno) +
-                             "); the previous one, if any, is intact");
-  }
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw std::runtime_error(path + ": cannot move the new checkpoint into place (" + ec.message() + ")");
-  }
+  replace_file(path, buffer.str(), "the checkpoint");
 }
 
 inline torch::serialize::InputArchive read_checkpoint(const std::string& path) {

@@ -1,8 +1,10 @@
 #pragma once
 /// @file
 /// `metrics_log`: one JSON object per line (`metrics.jsonl`), flushed per row so a crashed run
-/// keeps its history. Values are numbers; non-finite ones are written as null (JSON has no NaN).
+/// keeps its history. Values are numbers, written exactly (the shortest text that reads back as
+/// the same double); non-finite ones are written as null (JSON has no NaN).
 /// `read(path)` gives the rows back (null as NaN).
+#include <charconv>
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
@@ -36,15 +38,19 @@ class metrics_log {
 
   /// Keeps the rows of the log at `path` up to iteration `last` (those of the model a checkpoint
   /// at `last` holds) and drops the later ones, which a resumed or rolled-back run is about to
-  /// redo; the file is replaced atomically. No file: nothing to do.
+  /// redo, and any line that is not a whole row (a write the process did not finish: a full disk,
+  /// a kill); the file is replaced atomically. No file: nothing to do.
   static void truncate_after(const std::string& path, std::int64_t last) {
     std::ifstream in(path);
     if (!in) return;
     std::string kept, line;
     bool dropped = false;
     while (std::getline(in, line)) {
-      const std::size_t at = line.find("\"iteration\": ");
-      if (at != std::string::npos && std::strtod(line.c_str() + at + std::strlen("\"iteration\": "), nullptr) > static_cast<double>(last)) {
+      if (line.empty()) continue;
+      const nlohmann::json row = nlohmann::json::parse(line, nullptr, false);
+      const auto it = row.is_object() ? row.find("iteration") : row.end();
+      if (it == row.end() || !it->is_number() || it->get<double>() > static_cast<double>(last) || in.eof()) {
+        // in.eof(): the last line lacks its line break, so its write did not end either
         dropped = true;
         continue;
       }
@@ -74,9 +80,8 @@ class metrics_log {
       s += (first ? "\"" : ", \"") + key + "\": ";
       first = false;
       if (std::isfinite(value)) {
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "%.9g", value);
-        s += buf;
+        char buf[32];  // the shortest text that reads back as the same double
+        s.append(buf, std::to_chars(buf, buf + sizeof buf, value).ptr);
       } else {
         s += "null";
       }

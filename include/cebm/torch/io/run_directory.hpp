@@ -81,6 +81,17 @@ class run_directory {
     }
   }
 
+  /// Removes the temporary files of writes a process did not finish (`*.tmp` here and in
+  /// checkpoints/: a checkpoint, the metrics log or a summary being replaced when it ended).
+  void remove_partial_writes() const {
+    std::error_code ec;
+    std::vector<std::filesystem::path> partial;
+    for (const auto& folder : {root_, root_ / "checkpoints"})
+      for (const auto& entry : std::filesystem::directory_iterator(folder, ec))
+        if (entry.path().extension() == ".tmp" && entry.is_regular_file(ec)) partial.push_back(entry.path());
+    for (const auto& p : partial) std::filesystem::remove(p, ec);
+  }
+
   /// The kept checkpoints (checkpoints/iter_N.pt) as (N, path), by N.
   std::vector<std::pair<std::int64_t, std::string>> kept_checkpoints() const {
     std::vector<std::pair<std::int64_t, std::string>> kept;

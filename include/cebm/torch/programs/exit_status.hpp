@@ -1,7 +1,7 @@
 #pragma once
 /// @file
 /// The exit statuses of a program built on cebm (the bundled ones use them):
-///   0 done, 1 bad flags (CLI11's), 2 bad input or data, 3 training diverged, 4 a distributed failure,
+///   0 done, 1 bad flags (whatever CLI11's own code for the refusal), 2 bad input or data, 3 training diverged, 4 a distributed failure,
 ///   128 + the signal when SIGINT or SIGTERM stopped the run (130, 143; stop_signals.hpp).
 /// `guarded(body, report)` runs a program's body and turns an escaping exception into one line for
 /// `report` ("error: …") and its status.

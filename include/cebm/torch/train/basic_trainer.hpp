@@ -269,8 +269,10 @@ class basic_trainer {
       if (log_now && main) log_->write(row);
       const bool keep = iteration_ % o_.keep_every() == 0;  // whether or not checkpoint_every divides it
       if (iteration_ % o_.checkpoint_every() == 0 || end || keep) {
-        save(checkpoint_path("last"));
+        // The kept checkpoint first: a resume starts after last.pt's iteration, so a process
+        // ended between the two writes must not have moved last.pt past a missing iter_N.pt.
         if (keep) save(checkpoint_path("iter_" + std::to_string(iteration_)));
+        save(checkpoint_path("last"));
       }
       if (!end && stop_requested()) stop();
     }
@@ -299,9 +301,13 @@ class basic_trainer {
     return eval::nearest_neighbor(ref, probe_reference_.labels, qry, probe_query_.labels, classes).accuracy;
   }
 
-  /// Representations of uint8 images, without input noise, in eval batches (CPU).
+  /// Representations of uint8 images, without input noise, in eval batches (CPU). Dequantised
+  /// inputs draw their noise from a stream that starts anew at every call, so the features (and
+  /// the probe) are a function of the model alone, the same in a resumed process as in the
+  /// uninterrupted one.
   at::Tensor features(const at::Tensor& images, std::int64_t batch = 500) {
     c10::NoGradGuard no_grad;
+    feature_gen_.set_current_seed(seed_ + 3);
     auto clean = o_.input();
     clean.noise_std(0.0);
     std::vector<at::Tensor> out;
@@ -442,7 +448,8 @@ class basic_trainer {
   at::Generator data_gen_, sample_gen_;
   bool fresh_noise_ = false;
   at::Generator shuffle_gen_ = data_gen_;  ///< the loader's permutations: data_gen_ itself unless distributed
-  // Feature extraction draws only for dequantised inputs; its own stream keeps training's untouched.
+  // Feature extraction draws only for dequantised inputs; its own stream (restarted by each
+  // features() call) keeps training's untouched.
   at::Generator feature_gen_ = at::detail::createCPUGenerator(0);
   data::batch_loader loader_;
   data::image_dataset probe_reference_, probe_query_;
@@ -474,7 +481,13 @@ class basic_trainer {
       dir_.clear();
     }
     dir_.create(config_, resumed_ ? iteration_ : -1);
+    dir_.remove_partial_writes();
     metrics_log::truncate_after(dir_.file("metrics.jsonl"), iteration_);
+    // A resume with nothing left to do (the run had ended) reports the run's last logged row.
+    if (resumed_ && last_.empty() && std::filesystem::exists(dir_.file("metrics.jsonl"))) {
+      const auto rows = metrics_log::read(dir_.file("metrics.jsonl"));
+      if (!rows.empty()) last_ = rows.back();
+    }
     log_.emplace(dir_.metrics());
   }
 
