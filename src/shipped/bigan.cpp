@@ -11,7 +11,7 @@ namespace cebm::programs::shipped {
 
 void add_bigan(model_registry& r) {
   r.add({"bigan", "BIGAN baseline (Donahue et al. 2017); train_baseline", {}, {}, {}, [](checkpoint_evaluation& job) {
-           const auto o = train::bigan_trainer_options::preset(job.config.value("preset", std::string("paper")));
+           const auto o = train::bigan_trainer_options::preset(job.recorded_preset());
            return evaluate_checkpoint(models::Bigan(models::bigan_options::mnist(job.config.value("latent_dim", std::int64_t{128}))),
                                       job, {o.input(), {}, {}, "model", false}, "bigan");
          }});

@@ -21,7 +21,7 @@ nn::spherical_ebm_size clel_size(const std::string& size) {
 void add_clel(model_registry& r) {
   r.add({"clel", "CLEL: spherical latent-variable EBM with a SimCLR encoder (Lee et al. 2023); train_clel", {}, {}, {},
          [](checkpoint_evaluation& job) {
-           const auto o = train::clel_trainer_options::preset(job.config.value("preset", std::string("paper")));
+           const auto o = train::clel_trainer_options::preset(job.recorded_preset());
            const auto shape = stored_sample_shape(*job.archive, job.path);
            const double beta_test = job.settings.value("beta_test", 0.0);
            const auto m = models::clel_options{}

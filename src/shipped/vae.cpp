@@ -16,7 +16,7 @@ namespace {
 template <class Model>
 model_entry vae_entry(const std::string& kind, const std::string& description) {
   return {kind, description, {}, {}, {}, [kind](checkpoint_evaluation& job) {
-            const auto o = train::vae_trainer_options::preset(job.config.value("preset", std::string("paper")), kind);
+            const auto o = train::vae_trainer_options::preset(job.recorded_preset(), kind);
             const std::int64_t latent = job.config.value("latent_dim", std::int64_t{128});
             const bool colour = job.data.test.channels() == 3;
             const auto m = (colour ? models::vae_options::cifar(latent) : models::vae_options::mnist(latent))

@@ -174,6 +174,18 @@ TEST_CASE("model registry: an entry trains a model and evaluates its checkpoint 
                    .long_run(cebm::langevin_options{}.steps(2)).long_run_chains(4).kl_batch_size(30);
   const nlohmann::json report = entry.evaluate(ev);
   CHECK(report["aggregate_posterior"]["batches"] == 2);
+  // What the run does not record is refused by name, with the flag that supplies it; never a default.
+  {
+    cebm::programs::checkpoint_evaluation partial = ev;
+    partial.config.erase("model_options");
+    CHECK_THROWS_WITH(entry.evaluate(partial), Catch::Contains("last.pt: the run records no model options") &&
+                                                   Catch::Contains("evaluate --preset"));
+    partial.config = ev.config;
+    partial.config.erase("trainer_options");
+    partial.config.erase("preset");
+    CHECK_THROWS_WITH(entry.evaluate(partial), Catch::Contains("records neither its trainer options nor its preset") &&
+                                                   Catch::Contains("evaluate --preset paper|demo|ci"));
+  }
   CHECK(std::isfinite(report["aggregate_posterior"]["mi"].get<double>()));
 
   // The entry trained and evaluated the model as a models::EnergyModel. The checkpoint loads into

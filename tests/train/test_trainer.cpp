@@ -115,6 +115,21 @@ TEST_CASE("models: energies and representations equal the generic templates", "[
   }
 }
 
+TEST_CASE("a trainer preset takes any kind: its run directory, and the CEBM's settings but for gmm_cebm and igebm",
+          "[train][options]") {
+  using cebm::train::ebm_trainer_options;
+  const auto cebm_demo = ebm_trainer_options::preset("demo", "cebm");
+  const auto own = ebm_trainer_options::preset("demo", "cebm_beta_logit");  // a kind cebm does not ship
+  CHECK(own.out_dir() == "runs/cebm_beta_logit");
+  CHECK(own.lr() == cebm_demo.lr());
+  CHECK(own.loss().l2() == cebm_demo.loss().l2());
+  CHECK(own.iterations() == 150);
+  CHECK(ebm_trainer_options::preset("paper", "igebm").lr() == 5e-5);
+  CHECK(ebm_trainer_options::preset("paper", "gmm_cebm").loss().regularize() == cebm::cd_regularizer::data_only);
+  CHECK_THROWS_WITH(ebm_trainer_options::preset("fast", "cebm_beta_logit"), Catch::Contains("unknown preset 'fast'"));
+  CHECK_THROWS_WITH(ebm_trainer_options::preset("ci", ""), Catch::Contains("no model kind"));
+}
+
 TEST_CASE("one training step lowers the data energy relative to the sample energy", "[train]") {
   torch::manual_seed(2);
   cebm::models::Cebm m;
@@ -129,6 +144,42 @@ TEST_CASE("one training step lowers the data energy relative to the sample energ
   const double after = gap();
   INFO("gap before " << before << ", after " << after);
   CHECK(after < before);
+}
+
+TEST_CASE("trainer: a run of one's own loop, given no configuration, records its kind, options and seed",
+          "[train][config]") {
+  temp_dir a;
+  const auto data = toy_images(40);
+  auto model_options = cebm::models::conjugate_ebm_options{};
+  model_options.encoder(cebm::nn::conv_encoder_options(model_options.encoder()).latent_dim(6).hidden(8));
+  cebm::train::ebm_trainer<cebm::models::Cebm> t(cebm::models::Cebm(model_options), data,
+                                                 tiny(a.path).iterations(1).batch_size(8).probe_reference(10).probe_query(5), 23);
+  t.run();
+  std::ifstream file(a.path / "config.json");
+  const nlohmann::json written = nlohmann::json::parse(file);
+  torch::serialize::InputArchive archive = cebm::train::read_checkpoint((a.path / "checkpoints" / "last.pt").string());
+  c10::IValue stored;
+  archive.read("config", stored);
+  const nlohmann::json in_checkpoint = nlohmann::json::parse(stored.toStringRef());
+  for (const nlohmann::json& c : {written, in_checkpoint}) {
+    CHECK(c["model"] == "cebm");
+    CHECK(c["seed"] == 23);
+    CHECK(c["model_options"]["encoder"]["latent_dim"] == 6);
+    CHECK(c["model_options"]["encoder"]["hidden"] == 8);
+    CHECK(c["trainer_options"]["batch_size"] == 8);
+    CHECK(c["trainer_options"]["buffer"]["capacity"] == 64);
+  }
+  // What a driver records stays as it gave it; the trainer adds only what is missing.
+  temp_dir b;
+  cebm::train::ebm_trainer<cebm::models::Cebm> given(cebm::models::Cebm(model_options), data, tiny(b.path), 23,
+                                                     at::kCPU, R"({"preset": "ci", "seed": 5})");
+  const nlohmann::json kept = nlohmann::json::parse(given.config());
+  CHECK(kept["seed"] == 5);
+  CHECK(kept["preset"] == "ci");
+  CHECK(kept.contains("trainer_options"));
+  CHECK_THROWS_WITH(cebm::train::ebm_trainer<cebm::models::Cebm>(cebm::models::Cebm(model_options), data, tiny(b.path), 23,
+                                                                  at::kCPU, "not json"),
+                    Catch::Contains("trainer configuration: expected a JSON object"));
 }
 
 TEST_CASE("trainer: an interrupted and resumed run ends with the same parameters", "[train][resume]") {

@@ -8,6 +8,7 @@
 /// once for every such model (in cebm::compiled, or inline in a header-only build), so a
 /// registration compiles only its model's own functions.
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -56,10 +57,17 @@ model_entry ebm_model(std::string kind, std::string description,
   e.trainer_options = preset;
   e.train = [make](ebm_training& job) { train_energy_model(make(job.model_options), job); };
   e.evaluate = [make, kind, preset](checkpoint_evaluation& job) {
-    const nlohmann::json stored = job.config.value("model_options", nlohmann::json::object());
-    const auto o = stored_trainer_options(job.config, preset(job.config.value("preset", std::string("paper")),
-                                                              job.config.value("dataset", std::string("fashion_mnist"))));
-    Model model = make(stored);
+    if (!job.config.contains("model_options"))
+      throw std::invalid_argument(job.path + ": the run records no model options (config.json's \"model_options\"); "
+                                  "give the preset it was trained with (evaluate --preset) to take " + kind +
+                                  "'s defaults for the dataset");
+    // The stored trainer options over their preset's (a run written before an option existed).
+    const std::string dataset = job.config.value("dataset", job.data.dataset);
+    const bool stored = job.config.contains("trainer_options");
+    const auto o = stored_trainer_options(job.config, stored && !job.config.contains("preset")
+                                                          ? train::ebm_trainer_options{}
+                                                          : preset(job.recorded_preset(), dataset));
+    Model model = make(job.config.at("model_options"));
     return evaluate_energy_model(model, job, {o.input(), o.buffer(), o.sgld(), "model", true}, kind,
                                  eval::aggregate_posterior_of(model.ptr()));
   };

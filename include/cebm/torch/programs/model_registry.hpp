@@ -62,6 +62,15 @@ struct checkpoint_evaluation {
   /// Model-specific evaluation settings a program may set (CLEL's beta_test, the VAE's importance samples).
   nlohmann::json settings = nlohmann::json::object();
   eval::evaluation_reporter reporter;  ///< where the evaluation's stages and progress go
+
+  /// The preset the run was trained with, from its config; a run that records none is refused
+  /// with the flag that names it (the bundled evaluate's --preset), never given a default.
+  std::string recorded_preset() const {
+    const auto p = config.find("preset");
+    if (p != config.end() && p->is_string()) return p->get<std::string>();
+    throw std::invalid_argument(path + ": the run records neither its trainer options nor its preset (config.json); "
+                                "give the preset it was trained with (evaluate --preset paper|demo|ci)");
+  }
 };
 
 struct model_entry {

@@ -34,10 +34,11 @@ struct ebm_trainer_options : run_options<ebm_trainer_options> {
   CEBM_ARG(std::int64_t, long_run_chains) = 64;
 
  public:
-  /// `preset` is paper, demo or ci; `model` is cebm, gmm_cebm, igebm or harmonium.
+  /// `preset` is paper, demo or ci; `model` is the kind the run trains, which names its default
+  /// run directory (runs/<model>). gmm_cebm and igebm take their papers' learning rate and L2
+  /// coefficient; every other kind (cebm, the harmonium, a kind of one's own) the CEBM's.
   static ebm_trainer_options preset(const std::string& preset, const std::string& model) {
-    if (model != "cebm" && model != "gmm_cebm" && model != "igebm" && model != "harmonium")
-      throw std::invalid_argument("unknown model '" + model + "' (expected cebm, gmm_cebm, igebm or harmonium)");
+    if (model.empty()) throw std::invalid_argument("ebm_trainer_options::preset: no model kind (it names runs/<kind>)");
     ebm_trainer_options o;
     if (model == "gmm_cebm") o.lr(5e-5).loss(cd_options{}.l2(0.1).regularize(cd_regularizer::data_only));
     if (model == "igebm") o.lr(5e-5).loss(cd_options{}.l2(5e-3));

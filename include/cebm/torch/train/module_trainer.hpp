@@ -5,7 +5,9 @@
 /// trainer of one module repeats: the dataset checked against the input options, the module on the
 /// run's device, `model()`, the model's kind (its `kind()`, or a static `kind`), the parameters the
 /// optimisers step, the buffers ranks share and the state replicated at start (parameters and
-/// buffers), and checkpoints of the module with named parts (`save_module`, `load_module`).
+/// buffers), checkpoints of the module with named parts (`save_module`, `load_module`), and the
+/// run's record of itself (its kind, options and seed in config.json and every checkpoint, given a
+/// configuration or not: train/recorded_config.hpp).
 /// Derived writes its optimisers, its step and its metrics.
 /// `model_trainer` adds one Adam optimiser over all parameters; the BIGAN and CLEL trainers build
 /// on this directly.
@@ -19,6 +21,7 @@
 #include <torch/serialize/archive.h>
 
 #include "cebm/torch/train/basic_trainer.hpp"
+#include "cebm/torch/train/recorded_config.hpp"
 
 namespace cebm::train {
 
@@ -39,6 +42,8 @@ class module_trainer : public basic_trainer<Derived, Options> {
       : base(train, std::move(o), seed, device, std::move(config_json)), model_(std::move(model)) {
     base::sample_shape(train, this->o_.input());  // validates the dataset
     model_->to(this->device_);
+    // What the run records of itself, whoever drives it (train/recorded_config.hpp).
+    this->config_ = recorded_config(this->config_, this->o_, *model_, model_kind(), seed);
   }
 
   Model& model() { return model_; }
