@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "cebm/torch.hpp"
+#include "cebm/torch/testing/conformance.hpp"
 #include "families/family_cases.hpp"
 
 using cebm_test::array;
@@ -145,4 +146,88 @@ TEST_CASE("invalid natural parameters on tensors give the library's error", "[to
   const auto wide = cebm::make_pack(torch::zeros({4}, f64), torch::full({4}, -0.5, f64));
   CHECK_THROWS_WITH(cebm::marginal_energy<cebm::gaussian>(wide, cebm::gaussian_statistics(torch::zeros({2, 3}, f64), torch::zeros({2, 3}, f64))),
                     Catch::Contains("marginal_energy") && Catch::Contains("does not broadcast"));
+}
+
+namespace {
+
+// A family cebm does not ship, written as a user would for tensors: Beta latents with
+// t(z) = (log z, log(1 − z)), λ = (α − 1, β − 1), drawn as z = x / (x + y), x ~ Γ(α), y ~ Γ(β).
+struct beta_latents {
+  static constexpr std::size_t num_stats = 2;
+  static constexpr const char* name = "beta";
+  template <class A>
+  static cebm::param_pack<A, 2> sufficient_stats(const A& z) { return {{{z.log(), (1 - z).log()}}}; }
+  template <class A>
+  static A log_normalizer(const cebm::param_pack<A, 2>& l) {
+    return at::lgamma(l[0] + 1) + at::lgamma(l[1] + 1) - at::lgamma(l[0] + l[1] + 2);
+  }
+  template <class A>
+  static cebm::param_pack<A, 2> mean_params(const cebm::param_pack<A, 2>& l) {
+    const A both = at::digamma(l[0] + l[1] + 2);
+    return {{{at::digamma(l[0] + 1) - both, at::digamma(l[1] + 1) - both}}};
+  }
+  template <class A, class G>
+  static A sample(const cebm::param_pack<A, 2>& l, G& gen) {
+    const A x = at::_standard_gamma(l[0] + 1, gen), y = at::_standard_gamma(l[1] + 1, gen);
+    return x / (x + y);
+  }
+  template <class A>
+  static A in_domain(const cebm::param_pack<A, 2>& l) { return (l[0] > -1) & (l[1] > -1); }
+};
+// Bias α = β = 1, t = softplus(r) − log 2 per statistic: α, β reach down to 1 − log 2 ≈ 0.31.
+struct beta_shifted_softplus {
+  static constexpr const char* name = "shifted_softplus";
+  static double bias(std::size_t) { return 0.0; }
+  template <class A, std::size_t S>
+  static cebm::param_pack<A, S> statistics(const cebm::param_pack<A, S>& raw) {
+    return cebm::transform(raw, [](const A& r) { return A(at::softplus(r) - 0.693147180559945309); });
+  }
+};
+
+// The same bias with t = softplus(r) ≥ 0: α, β ≥ 1.
+struct beta_softplus : beta_shifted_softplus {
+  template <class A, std::size_t S>
+  static cebm::param_pack<A, S> statistics(const cebm::param_pack<A, S>& raw) {
+    return cebm::transform(raw, [](const A& r) { return A(at::softplus(r)); });
+  }
+};
+
+void require_pass(const cebm::testing::conformance_report& report) {
+  INFO(report.to_string());
+  CHECK(report.passed());
+  CHECK(report.checks.size() == 8);  // four checks, float32 and float64
+}
+
+}  // namespace
+
+TEST_CASE("statistics-map harness: every shipped family under its default map, float32 and float64", "[torch][harness]") {
+  using cebm::default_statistics_map_t;
+  require_pass(cebm::testing::check_statistics_map<cebm::gaussian, default_statistics_map_t<cebm::gaussian>>());
+  require_pass(cebm::testing::check_statistics_map<cebm::bernoulli, default_statistics_map_t<cebm::bernoulli>>());
+  require_pass(cebm::testing::check_statistics_map<cebm::categorical<10>, default_statistics_map_t<cebm::categorical<10>>>());
+  require_pass(cebm::testing::check_statistics_map<cebm::poisson, default_statistics_map_t<cebm::poisson>>());
+  require_pass(cebm::testing::check_statistics_map<cebm::gamma, default_statistics_map_t<cebm::gamma>>());
+  require_pass(cebm::testing::check_statistics_map<cebm::von_mises_fisher, default_statistics_map_t<cebm::von_mises_fisher>>());
+}
+
+TEST_CASE("statistics-map harness: Beta draws as x/(x+y) leave the domain in float32 where the map reaches α = β ≈ 0.31",
+          "[torch][harness]") {
+  const auto report = cebm::testing::check_statistics_map<beta_latents, beta_shifted_softplus>();
+  INFO(report.to_string());
+  REQUIRE(report.checks.size() == 8);
+  int float32_samples = 0;
+  for (const auto& c : report.checks) {
+    if (c.name == "sample_in_domain (float32)") {
+      ++float32_samples;
+      CHECK_FALSE(c.passed);
+      CHECK(c.measured > 0);
+      CHECK_THAT(c.detail, Catch::Contains("η(z) non-finite") && Catch::Contains("the first at λ = ("));
+    } else if (c.name.rfind("sample_in_domain", 0) != 0) {
+      CHECK(c.passed);  // the reach itself, B, ∇B and the energy are fine in both dtypes
+    }
+  }
+  CHECK(float32_samples == 1);
+  CHECK_FALSE(report.passed());
+  // A map that keeps α, β ≥ 1 leaves nothing to fail.
+  require_pass(cebm::testing::check_statistics_map<beta_latents, beta_softplus>());
 }
