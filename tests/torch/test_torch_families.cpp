@@ -7,6 +7,7 @@
 #include "cebm/torch.hpp"
 #include "cebm/torch/testing/conformance.hpp"
 #include "families/family_cases.hpp"
+#include "../../examples/custom_family/exponential_rate.hpp"  // the README's walk-through family
 
 using cebm_test::array;
 using cebm_test::family_case;
@@ -200,7 +201,7 @@ void require_pass(const cebm::testing::conformance_report& report) {
 
 }  // namespace
 
-TEST_CASE("statistics-map harness: every shipped family under its default map, float32 and float64", "[torch][harness]") {
+TEST_CASE("statistics-map harness: every shipped family under its default map, and the example's family, float32 and float64", "[torch][harness]") {
   using cebm::default_statistics_map_t;
   require_pass(cebm::testing::check_statistics_map<cebm::gaussian, default_statistics_map_t<cebm::gaussian>>());
   require_pass(cebm::testing::check_statistics_map<cebm::bernoulli, default_statistics_map_t<cebm::bernoulli>>());
@@ -208,6 +209,7 @@ TEST_CASE("statistics-map harness: every shipped family under its default map, f
   require_pass(cebm::testing::check_statistics_map<cebm::poisson, default_statistics_map_t<cebm::poisson>>());
   require_pass(cebm::testing::check_statistics_map<cebm::gamma, default_statistics_map_t<cebm::gamma>>());
   require_pass(cebm::testing::check_statistics_map<cebm::von_mises_fisher, default_statistics_map_t<cebm::von_mises_fisher>>());
+  require_pass(cebm::testing::check_statistics_map<exponential_rate, exponential_map>());  // examples/custom_family
 }
 
 TEST_CASE("statistics-map harness: Beta draws as x/(x+y) leave the domain in float32 where the map reaches α = β ≈ 0.31",
