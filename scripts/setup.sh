@@ -95,7 +95,7 @@ if [ "$which" = torch2 ] || [ "$which" = all ]; then
   fi
   if [ ! -f "$root/build-torch2/build.ninja" ]; then
     cmake -S "$root" -B "$root/build-torch2" -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" \
-      -DCMAKE_PREFIX_PATH="$torch_dir" -DCEBM_REQUIRE_CUDA=ON -DCEBM_CHECK_HEADERS=OFF \
+      -DCMAKE_PREFIX_PATH="$torch_dir" -DCEBM_REQUIRE_CUDA=ON -DCEBM_CHECK_HEADERS=OFF -DCEBM_FAULT_TESTS=OFF \
       -DCEBM_BUILD_BENCHMARKS=OFF >/dev/null
   fi
   build "$root/build-torch2"
