@@ -3,6 +3,7 @@
 // and a checkpoint killed mid-write leaves the previous one readable.
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <thread>
 
@@ -24,6 +26,8 @@
 #include "support/toy_images.hpp"
 
 #include "cebm/torch.hpp"
+#include "cebm/torch/io/atomic_file.hpp"
+#include "cebm/torch/train/recorded_config.hpp"
 #include "cebm/torch/models/cebm.hpp"
 #include "cebm/torch/models/igebm.hpp"
 #include "cebm/torch/train/detail/adam_learning_rate.hpp"
@@ -180,6 +184,15 @@ TEST_CASE("trainer: a run of one's own loop, given no configuration, records its
   CHECK_THROWS_WITH(cebm::train::ebm_trainer<cebm::models::Cebm>(cebm::models::Cebm(model_options), data, tiny(b.path), 23,
                                                                   at::kCPU, "not json"),
                     Catch::Contains("trainer configuration: expected a JSON object"));
+  // The same function on its own: a JSON value that is not an object is refused too; an object's
+  // keys are kept and only what is missing is added.
+  CHECK_THROWS_WITH(cebm::train::recorded_config("[1, 2]", tiny(b.path), *given.model(), "cebm", 1),
+                    Catch::Contains("expected a JSON object"));
+  const nlohmann::json direct =
+      nlohmann::json::parse(cebm::train::recorded_config(R"({"model": "mine"})", tiny(b.path), *given.model(), "cebm", 9));
+  CHECK(direct["model"] == "mine");
+  CHECK(direct["seed"] == 9);
+  CHECK(direct["model_options"]["encoder"]["latent_dim"] == 6);
 }
 
 TEST_CASE("trainer: an interrupted and resumed run ends with the same parameters", "[train][resume]") {
@@ -311,6 +324,44 @@ TEST_CASE("checkpoints: every record is checked against its CRC-32; a failed wri
   torch::serialize::OutputArchive archive;
   archive.write("x", torch::ones({3}));
   CHECK_THROWS_WITH(cebm::train::write_checkpoint(archive, "/proc/cebm_cannot_write_here/x.pt"), Catch::Contains("x.pt"));
+}
+
+TEST_CASE("replace_file: a file is replaced whole, or a failed write leaves the old one and no temporary file",
+          "[train][checkpoint]") {
+  temp_dir a;
+  const std::string path = (a.path / "sub" / "summary.json").string();
+  auto text = [](const std::string& p) {
+    std::ifstream in(p);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  cebm::train::replace_file(path, "{\"first\": 1}\n", "the summary");  // creates its folder
+  CHECK(text(path) == "{\"first\": 1}\n");
+  cebm::train::replace_file(path, "{\"second\": 2}\n", "the summary");
+  CHECK(text(path) == "{\"second\": 2}\n");
+  fs::create_directory(path + ".tmp");  // the temporary file's name is taken: the write cannot start
+  CHECK_THROWS_WITH(cebm::train::replace_file(path, "lost", "the summary"),
+                    Catch::Contains("summary.json.tmp: cannot open for writing"));
+  CHECK(text(path) == "{\"second\": 2}\n");
+  fs::remove(path + ".tmp");
+  // A write that fails midway (a file-size limit, as a full disk would): the old file stays whole.
+  const pid_t child = fork();
+  if (child == 0) {
+    signal(SIGXFSZ, SIG_IGN);
+    const rlimit limit{16, 16};
+    setrlimit(RLIMIT_FSIZE, &limit);
+    try {
+      cebm::train::replace_file(path, std::string(4096, 'x'), "the summary");
+      _exit(1);
+    } catch (const std::runtime_error& e) {
+      _exit(std::string(e.what()).find("cannot write the summary (File too large)") != std::string::npos ? 0 : 2);
+    }
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(text(path) == "{\"second\": 2}\n");
+  CHECK_FALSE(fs::exists(path + ".tmp"));
 }
 
 TEST_CASE("trainer: a checkpoint of another model is refused by name", "[train][errors]") {
