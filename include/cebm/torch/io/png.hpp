@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// `write_png(path, image)`: uint8 [C, H, W] (C = 1 grey or 3 RGB, any device and layout) as an
+/// `write_png(path, image)` (and `encode_png(image)`, the file's bytes): uint8 [C, H, W] (C = 1 grey or 3 RGB, any device and layout) as an
 /// 8-bit PNG file, encoded with zlib alone (what cebm::torch links already), so that a trainer's
 /// sample grids need no image library. The file is a signature, an IHDR chunk (width, height,
 /// bit depth 8, colour type 0 grey or 2 RGB), one IDAT chunk holding the zlib stream of the rows,
@@ -31,6 +31,10 @@ CEBM_INLINE void put_u32(std::vector<std::uint8_t>& out, std::uint32_t v);
 CEBM_INLINE void put_chunk(std::vector<std::uint8_t>& out, const char (&type)[5], const std::vector<std::uint8_t>& data);
 
 }  // namespace detail
+
+/// The PNG file's bytes of uint8 [C, H, W] (C = 1 grey or 3 RGB, any device and layout); `what`
+/// names the image in errors.
+CEBM_INLINE std::vector<std::uint8_t> encode_png(const at::Tensor& image, const std::string& what = "image");
 
 /// Writes uint8 [C, H, W] (C = 1 grey or 3 RGB, any device and layout) as a PNG file.
 CEBM_INLINE void write_png(const std::string& path, const at::Tensor& image);

@@ -22,18 +22,18 @@ CEBM_INLINE void put_chunk(std::vector<std::uint8_t>& out, const char (&type)[5]
 
 namespace cebm::data {
 
-CEBM_INLINE void write_png(const std::string& path, const at::Tensor& image) {
+CEBM_INLINE std::vector<std::uint8_t> encode_png(const at::Tensor& image, const std::string& path) {
   if (!image.defined() || image.scalar_type() != at::kByte || image.dim() != 3)
-    throw std::invalid_argument("write_png: " + path + ": image must be uint8 [C, H, W], got " +
+    throw std::invalid_argument("encode_png: " + path + ": image must be uint8 [C, H, W], got " +
                                 (image.defined() ? std::string(c10::str(image.sizes())) + " " +
                                                        std::string(c10::toString(image.scalar_type()))
                                                  : std::string("an undefined tensor")));
   const std::int64_t c = image.size(0), h = image.size(1), w = image.size(2);
   if (c != 1 && c != 3)
-    throw std::invalid_argument("write_png: " + path + ": image has " + std::to_string(c) +
+    throw std::invalid_argument("encode_png: " + path + ": image has " + std::to_string(c) +
                                 " channels, expected 1 (grey) or 3 (RGB)");
   if (h <= 0 || w <= 0 || h > INT_MAX / 4 || w > INT_MAX / (4 * c))
-    throw std::invalid_argument("write_png: " + path + ": cannot write an image of " + std::to_string(h) + "×" +
+    throw std::invalid_argument("encode_png: " + path + ": cannot write an image of " + std::to_string(h) + "×" +
                                 std::to_string(w) + " pixels");
   const at::Tensor hwc = image.to(at::kCPU).permute({1, 2, 0}).contiguous();
   const std::uint8_t* pixels = hwc.data_ptr<std::uint8_t>();
@@ -47,7 +47,7 @@ CEBM_INLINE void write_png(const std::string& path, const at::Tensor& image) {
   uLongf packed_size = compressBound(static_cast<uLong>(raw.size()));
   std::vector<std::uint8_t> packed(packed_size);
   if (compress2(packed.data(), &packed_size, raw.data(), static_cast<uLong>(raw.size()), Z_DEFAULT_COMPRESSION) != Z_OK)
-    throw std::runtime_error("write_png: " + path + ": zlib could not compress the image");
+    throw std::runtime_error("encode_png: " + path + ": zlib could not compress the image");
   packed.resize(packed_size);
 
   std::vector<std::uint8_t> png = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'}, header;
@@ -57,7 +57,11 @@ CEBM_INLINE void write_png(const std::string& path, const at::Tensor& image) {
   detail::put_chunk(png, "IHDR", header);
   detail::put_chunk(png, "IDAT", packed);
   detail::put_chunk(png, "IEND", {});
+  return png;
+}
 
+CEBM_INLINE void write_png(const std::string& path, const at::Tensor& image) {
+  const std::vector<std::uint8_t> png = encode_png(image, path);
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
   if (!file) throw std::runtime_error("write_png: " + path + ": cannot open for writing (" + std::strerror(errno) + ")");
   file.write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
