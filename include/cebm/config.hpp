@@ -36,6 +36,14 @@
 #  define CEBM_WITH_CUDA 0
 #endif
 
+/// CEBM_HAS_PLPLOT = 1 draws the evaluation report's plots (`torch/eval/plot.hpp`) with PLplot's
+/// cairo memory driver: the code then needs PLplot's headers and library (Debian: libplplot-dev and
+/// plplot-driver-cairo), and CMake sets it on `cebm::torch` when pkg-config finds `plplot`. Default
+/// 0: the hand-drawn raster plots.
+#if !defined(CEBM_HAS_PLPLOT)
+#  define CEBM_HAS_PLPLOT 0
+#endif
+
 /// CEBM_COMPILED = 1 when the program links `cebm::compiled` (CMake sets it on the users of that
 /// target): the heavy non-template functions of the torch layer (evaluation, plots, metrics, PNG)
 /// are then compiled once, in that library, and their headers only declare them, so no

@@ -58,7 +58,7 @@ cebm::models::Cebm seeded_cebm(const cebm::eval::evaluation_context& ctx) {
 
 cebm::eval::evaluation_data data_with_ood() {
   auto gen = at::detail::createCPUGenerator(9);
-  cebm::eval::evaluation_data d{"fashion_mnist", banded(200, 1), banded(100, 2), {}, {}};
+  cebm::eval::evaluation_data d{"fashion_mnist", banded(200, 1), banded(100, 2), {}, {}, {}};
   d.ood.emplace_back("constant", cebm::data::constant_images(40, 1, 28, 28, gen));
   d.ood.emplace_back("rgb32", cebm::data::uniform_noise_images(30, 3, 32, 32, gen));  // other geometry: reshaped
   return d;
@@ -159,7 +159,7 @@ TEST_CASE("the OOD sets are as large as the test images in use, or as --ood-imag
   auto ctx = context("cebm");
   auto model = seeded_cebm(ctx);
   auto gen = at::detail::createCPUGenerator(3);
-  cebm::eval::evaluation_data d{"fashion_mnist", banded(60, 1), banded(100, 2), {}, {}};
+  cebm::eval::evaluation_data d{"fashion_mnist", banded(60, 1), banded(100, 2), {}, {}, {}};
   d.ood.emplace_back("constant", cebm::data::constant_images(80, 1, 28, 28, gen));
   d.ood.emplace_back("noise", cebm::data::uniform_noise_images(15, 1, 28, 28, gen));  // fewer than asked: all
   const auto sizes = [&](cebm::eval::evaluation_options o) {

@@ -7,9 +7,14 @@
 // classifier separates.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -33,6 +38,7 @@ struct StringMaker<cebm::eval::rgb> {
 namespace {
 
 using cebm::eval::rgb;
+constexpr auto raster = cebm::eval::plot_backend::raster;
 
 rgb hex(const char* s) {  // "#rrggbb"
   const unsigned long v = std::stoul(s + 1, nullptr, 16);
@@ -309,9 +315,9 @@ TEST_CASE("font: glyphs have their 5x7 bitmaps, scaled and turned", "[eval][plot
   CHECK_THROWS_WITH(c.text(0, 0, "a~b", cebm::eval::black), Catch::Contains("'~'"));
 }
 
-TEST_CASE("heat map: cell colours, sizes, value labels and indices", "[eval][plot]") {
+TEST_CASE("heat map (raster): cell colours, sizes, value labels and indices", "[eval][plot]") {
   const at::Tensor m = at::tensor({0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 0.55}).view({3, 4});
-  const auto bare = cebm::eval::heatmap_options{}.cell(10).margin(0).show_indices(false).colorbar(false).show_values(false);
+  const auto bare = cebm::eval::heatmap_options{}.cell(10).margin(0).show_indices(false).colorbar(false).show_values(false).backend(raster);
   const at::Tensor img = cebm::eval::heatmap(m, bare);
   REQUIRE(img.sizes() == at::IntArrayRef({3, 30, 40}));
   CHECK(img.scalar_type() == at::kByte);
@@ -331,7 +337,7 @@ TEST_CASE("heat map: cell colours, sizes, value labels and indices", "[eval][plo
   CHECK(margined.sizes() == at::IntArrayRef({3, 36, 46}));
   CHECK(pixel(margined, 1, 1) == cebm::eval::white);
   CHECK(pixel(margined, 3, 3) == cebm::eval::viridis(0.0));
-  const auto full = cebm::eval::heatmap_options{}.cell(40).row_title("true").column_title("predicted");
+  const auto full = cebm::eval::heatmap_options{}.cell(40).row_title("true").column_title("predicted").backend(raster);
   const at::Tensor w4 = cebm::eval::heatmap(at::full({3, 4}, 0.5), full), w5 = cebm::eval::heatmap(at::full({3, 5}, 0.5), full);
   CHECK(w5.size(2) - w4.size(2) == 40);
   CHECK(w5.size(1) == w4.size(1));
@@ -339,7 +345,8 @@ TEST_CASE("heat map: cell colours, sizes, value labels and indices", "[eval][plo
 
   // Values written in the cell: "0.00" in white on the dark cell, its first '0' where centring puts it.
   const at::Tensor two = at::tensor({0.0, 1.0, 0.5, 0.25}).view({2, 2});
-  const at::Tensor labelled = cebm::eval::heatmap(two, cebm::eval::heatmap_options{}.cell(40).margin(0).show_indices(false).colorbar(false));
+  const at::Tensor labelled =
+      cebm::eval::heatmap(two, cebm::eval::heatmap_options{}.cell(40).margin(0).show_indices(false).colorbar(false).backend(raster));
   const char* zero[7] = {".###.", "#...#", "#..##", "#.#.#", "##..#", "#...#", ".###."};
   const int x0 = (40 - 23) / 2, y0 = (40 - 7) / 2;  // "0.00" is 4·6 − 1 = 23 pixels wide
   for (int row = 0; row < 7; ++row)
@@ -351,10 +358,12 @@ TEST_CASE("heat map: cell colours, sizes, value labels and indices", "[eval][plo
     for (int col = 0; col < 5; ++col) black_ink |= pixel(labelled, 40 + x0 + col, y0 + row) == cebm::eval::black;
   CHECK(black_ink);
   // Cells too small for "0.00" get no text at all.
-  const at::Tensor small = cebm::eval::heatmap(two, cebm::eval::heatmap_options{}.cell(20).margin(0).show_indices(false).colorbar(false));
-  CHECK(at::equal(small, cebm::eval::heatmap(two, cebm::eval::heatmap_options{}.cell(20).margin(0).show_indices(false).colorbar(false).show_values(false))));
+  const auto small_options = cebm::eval::heatmap_options{}.cell(20).margin(0).show_indices(false).colorbar(false).backend(raster);
+  const at::Tensor small = cebm::eval::heatmap(two, small_options);
+  CHECK(at::equal(small, cebm::eval::heatmap(two, cebm::eval::heatmap_options(small_options).show_values(false))));
   // Indices: row index "1" left of row 1, in black.
-  const at::Tensor indexed = cebm::eval::heatmap(two, cebm::eval::heatmap_options{}.cell(40).margin(0).colorbar(false).show_values(false));
+  const at::Tensor indexed =
+      cebm::eval::heatmap(two, cebm::eval::heatmap_options{}.cell(40).margin(0).colorbar(false).show_values(false).backend(raster));
   // The grid starts after "1" (5 px) and a 3 px gap; row 1's label is centred on y = 40 + 16.
   CHECK(indexed.size(2) == 8 + 80);
   for (int row = 0; row < 7; ++row)
@@ -373,14 +382,21 @@ TEST_CASE("heat map: errors", "[eval][plot]") {
   CHECK_THROWS_WITH(cebm::eval::heatmap(at::zeros({2, 2}), cebm::eval::heatmap_options{}.value_min(1).value_max(1)),
                     Catch::Contains("value_min < value_max"));
   CHECK_THROWS_WITH(cebm::eval::heatmap(at::zeros({2, 2}), cebm::eval::heatmap_options{}.cell(0)), Catch::Contains("cell"));
+  // Class names name every row and column.
+  CHECK_THROWS_WITH(cebm::eval::heatmap(at::zeros({3, 3}), cebm::eval::heatmap_options{}.class_names({"a", "b"})),
+                    Catch::Contains("class_names has 2 names for a 3 x 3 matrix"));
+  CHECK_THROWS_WITH(cebm::eval::heatmap(at::zeros({2, 3}), cebm::eval::heatmap_options{}.class_names({"a", "b"})),
+                    Catch::Contains("the matrix is 2 x 3"));
+  for (const auto backend : {cebm::eval::plot_backend::raster, cebm::eval::plot_backend::automatic})
+    CHECK_THROWS_WITH(cebm::eval::heatmap(bad, cebm::eval::heatmap_options{}.backend(backend)), Catch::Contains("element 2"));
 }
 
-TEST_CASE("scatter: points land where their coordinates map, coloured by label", "[eval][plot]") {
+TEST_CASE("scatter (raster): points land where their coordinates map, coloured by label", "[eval][plot]") {
   // Frame columns 10…189, rows 10…89; r = 1, so data map to columns 13 + round(u·173) and rows
   // 86 − round(v·73), with u, v the coordinates relative to the data range (margin 0).
   const at::Tensor pts = at::tensor({0.0, 0.0, 4.0, 2.0, 1.0, 1.5, 4.0, 0.0}).view({4, 2});
   const at::Tensor lab = at::tensor({0, 1, 2, 3}, at::kLong);
-  const auto o = cebm::eval::scatter_options{}.width(200).height(100).padding(10).marker_radius(1).margin(0).legend(false).show_limits(false);
+  const auto o = cebm::eval::scatter_options{}.width(200).height(100).padding(10).marker_radius(1).margin(0).legend(false).show_limits(false).backend(raster);
   const at::Tensor img = cebm::eval::scatter(pts, lab, o);
   REQUIRE(img.sizes() == at::IntArrayRef({3, 100, 200}));
   auto column = [](double x) { return 13 + std::lround(x / 4.0 * 173); };
@@ -413,9 +429,10 @@ TEST_CASE("scatter: points land where their coordinates map, coloured by label",
   CHECK(pixel(cebm::eval::scatter(one, at::tensor({12}, at::kLong), o2), cx, cy) == cebm::eval::tab10(2));
 }
 
-TEST_CASE("scatter: the legend shows every class, the limits are written", "[eval][plot]") {
+TEST_CASE("scatter (raster): the legend shows every class, the limits are written", "[eval][plot]") {
   const at::Tensor pts = at::tensor({0.0, 0.0, 1.0, 1.0}).view({2, 2});
-  const at::Tensor img = cebm::eval::scatter(pts, at::tensor({0, 1}, at::kLong), cebm::eval::scatter_options{}.classes(6).marker_radius(0));
+  const at::Tensor img =
+      cebm::eval::scatter(pts, at::tensor({0, 1}, at::kLong), cebm::eval::scatter_options{}.classes(6).marker_radius(0).backend(raster));
   CHECK(img.sizes() == at::IntArrayRef({3, 480, 640}));
   auto count = [&](rgb c) {
     return ((img[0] == c.r) & (img[1] == c.g) & (img[2] == c.b)).sum().item<std::int64_t>();
@@ -427,7 +444,7 @@ TEST_CASE("scatter: the legend shows every class, the limits are written", "[eva
   CHECK(count(cebm::eval::tab10(6)) == 0);
   // Without the legend and limit labels, only the frame and markers are not white.
   const at::Tensor plain = cebm::eval::scatter(pts, at::tensor({0, 1}, at::kLong),
-                                               cebm::eval::scatter_options{}.marker_radius(0).legend(false).show_limits(false));
+                                               cebm::eval::scatter_options{}.marker_radius(0).legend(false).show_limits(false).backend(raster));
   const std::int64_t frame = 2 * (640 - 16) + 2 * (480 - 16) - 4;
   CHECK(((plain != 255).sum(0) > 0).sum().item<std::int64_t>() == frame + 2);
   // The limit labels add black ink.
@@ -450,13 +467,21 @@ TEST_CASE("scatter: errors", "[eval][plot]") {
                     Catch::Contains("legend of 100 classes"));
   CHECK_THROWS_WITH(cebm::eval::scatter(at::zeros({2, 2}), lab, cebm::eval::scatter_options{}.width(20).height(20).legend(false)),
                     Catch::Contains("no room"));
+  // Class names: as many as the classes set, and every label among the named ones.
+  CHECK_THROWS_WITH(cebm::eval::scatter(at::zeros({2, 2}), lab, cebm::eval::scatter_options{}.classes(3).class_names({"a", "b"})),
+                    Catch::Contains("class_names has 2 names for classes(3)"));
+  CHECK_THROWS_WITH(cebm::eval::scatter(at::zeros({2, 2}), at::tensor({0, 2}, at::kLong), cebm::eval::scatter_options{}.class_names({"a", "b"})),
+                    Catch::Contains("label 1 is 2, outside [0, 2) (the classes that class_names names)"));
+  CHECK_THROWS_WITH(cebm::eval::scatter(at::zeros({2, 2}), lab, cebm::eval::scatter_options{}.marker_opacity(0)),
+                    Catch::Contains("marker_opacity"));
 }
 
-TEST_CASE("line chart: points land where x and y map, joined by lines, over grid lines", "[eval][plot]") {
+TEST_CASE("line chart (raster): points land where x and y map, joined by lines, over grid lines", "[eval][plot]") {
   // Labels "0" and "1" (5 pixels wide): frame columns 4 + 5 + 3 = 12 … 195, rows 4 + 3 = 7 … 119 − 4 − 10 = 105;
   // r = 1, so m = 3: x in [0, 10] maps to columns 15 + round(x/10 · 177), y in [0, 1] to rows 102 − round(y · 92).
   const cebm::eval::line_series a{"a", {0, 10}, {0, 1}, 1}, b{"b", {5}, {0.5}, 2};
-  const auto o = cebm::eval::line_chart_options{}.width(200).height(120).padding(4).y_ticks(2).marker_radius(1).thickness(1).legend(false);
+  const auto o =
+      cebm::eval::line_chart_options{}.width(200).height(120).padding(4).y_ticks(2).marker_radius(1).thickness(1).legend(false).backend(raster);
   const at::Tensor img = cebm::eval::line_chart({a, b}, o);
   REQUIRE(img.sizes() == at::IntArrayRef({3, 120, 200}));
   CHECK(pixel(img, 12, 7) == cebm::eval::black);  // frame corners
@@ -497,6 +522,299 @@ TEST_CASE("line chart: errors name the series and the point", "[eval][plot]") {
                     Catch::Contains("y_min < y_max"));
   CHECK_THROWS_WITH(line_chart({line_series{"acc", {0}, {0}, 0}}, cebm::eval::line_chart_options{}.width(30).height(30)),
                     Catch::Contains("no room"));
+}
+
+TEST_CASE("histogram: errors", "[eval][plot]") {
+  using cebm::eval::histogram;
+  using cebm::eval::histogram_series;
+  const at::Tensor ok = at::tensor({0.0, 1.0, 2.0});
+  CHECK_THROWS_WITH(histogram({}), Catch::Contains("no series"));
+  CHECK_THROWS_WITH(histogram({histogram_series{"in", at::zeros({0}), 0}}), Catch::Contains("series 'in' must be a non-empty 1-D"));
+  CHECK_THROWS_WITH(histogram({histogram_series{"in", at::zeros({2, 2}), 0}}), Catch::Contains("non-empty 1-D"));
+  CHECK_THROWS_WITH(histogram({histogram_series{"in", at::zeros({2}, at::kBool), 0}}), Catch::Contains("real numbers"));
+  at::Tensor bad = at::zeros({4});
+  bad[3] = INFINITY;
+  for (const auto backend : {cebm::eval::plot_backend::raster, cebm::eval::plot_backend::automatic})
+    CHECK_THROWS_WITH(histogram({histogram_series{"in", ok, 0}, histogram_series{"out", bad, 1}},
+                                cebm::eval::histogram_options{}.backend(backend)),
+                      Catch::Contains("the values of series 'out' must be finite, element 3"));
+  CHECK_THROWS_WITH(histogram({histogram_series{"in", ok, -1}}), Catch::Contains("negative colour"));
+  CHECK_THROWS_WITH(histogram({histogram_series{"in", ok, 0}}, cebm::eval::histogram_options{}.bins(0)), Catch::Contains("bins"));
+  CHECK_THROWS_WITH(histogram({histogram_series{"in", ok, 0}}, cebm::eval::histogram_options{}.tail(0.5)), Catch::Contains("tail"));
+  CHECK_THROWS_WITH(histogram({histogram_series{"in", ok, 0}}, cebm::eval::histogram_options{}.value_min(2).value_max(1)),
+                    Catch::Contains("value_min < value_max"));
+  CHECK_THROWS_WITH(histogram({histogram_series{"in", ok, 0}}, cebm::eval::histogram_options{}.width(40).height(30)),
+                    Catch::Contains("no room"));
+}
+
+TEST_CASE("histogram (raster): each series' outline over shared bins, the legend's swatches", "[eval][plot]") {
+  // Bins of width 1 over [0, 4]; "a" has all its values in bin 1, "b" spreads over bins 0 and 3.
+  const at::Tensor a = at::tensor({1.5, 1.5, 1.2, 1.9}), b = at::tensor({0.0, 4.0});
+  const auto o = cebm::eval::histogram_options{}.width(220).height(140).bins(4).value_min(0).value_max(4).legend(false).backend(raster);
+  const at::Tensor img = cebm::eval::histogram({{"a", a, 0}, {"b", b, 1}}, o);
+  REQUIRE(img.sizes() == at::IntArrayRef({3, 140, 220}));
+  CHECK(img.scalar_type() == at::kByte);
+  // Densities: a's bin 1 holds 4/(4·1) = 1, the highest bar; b's end bins 1/(2·1) = 0.5. The top of
+  // the y axis is 1.05: a's bar top is the row 1/1.05 of the way up, b's halfway as high.
+  auto colour_rows = [&](rgb c, std::int64_t column) {
+    std::vector<std::int64_t> rows;
+    for (std::int64_t y = 0; y < img.size(1); ++y)
+      if (pixel(img, column, y) == c) rows.push_back(y);
+    return rows;
+  };
+  // The frame: left column 8 + width("1.05") + 3 = 34, right 211; rows 8 … 139 − 8 − 10 = 121.
+  const std::int64_t fx0 = 8 + 23 + 3, fx1 = 211, fy0 = 8, fy1 = 121;
+  auto column = [&](double x) { return fx0 + 1 + std::lround(x / 4 * (fx1 - fx0 - 2)); };
+  auto row = [&](double y) { return fy1 - 1 - std::lround(y / 1.05 * (fy1 - fy0 - 2)); };
+  const auto top_a = colour_rows(cebm::eval::tab10(0), (column(1) + column(2)) / 2);
+  REQUIRE(top_a.size() == 1);
+  CHECK(top_a[0] == row(1.0));
+  const auto top_b = colour_rows(cebm::eval::tab10(1), (column(0) + column(1)) / 2);
+  REQUIRE_FALSE(top_b.empty());
+  CHECK(top_b.front() == row(0.5));
+  // b has nothing in bin 1: only its outline along the bottom.
+  CHECK(colour_rows(cebm::eval::tab10(1), (column(1) + column(2)) / 2) == std::vector<std::int64_t>{row(0)});
+  // Counts instead of densities: a's bar is 4 high, the axis 4.2.
+  const at::Tensor counts = cebm::eval::histogram({{"a", a, 0}, {"b", b, 1}}, cebm::eval::histogram_options(o).density(false));
+  CHECK(at::equal(counts, img) == false);
+  // The legend: one 7×7 swatch per series.
+  const at::Tensor legend = cebm::eval::histogram({{"a", a, 0}, {"b", b, 1}}, cebm::eval::histogram_options(o).legend(true));
+  const rgb c = cebm::eval::tab10(1);
+  const std::int64_t with = ((legend[0] == c.r) & (legend[1] == c.g) & (legend[2] == c.b)).sum().item<std::int64_t>();
+  const std::int64_t without = ((img[0] == c.r) & (img[1] == c.g) & (img[2] == c.b)).sum().item<std::int64_t>();
+  CHECK(with > 49);
+  CHECK(without > 0);
+  // A single value: the range is widened to ±0.5.
+  CHECK(cebm::eval::histogram({{"one", at::tensor({3.0}), 2}}, cebm::eval::histogram_options{}.backend(raster)).size(2) == 640);
+}
+
+TEST_CASE("raster: titles and class names", "[eval][plot]") {
+  const at::Tensor pts = at::tensor({0.0, 0.0, 1.0, 1.0}).view({2, 2});
+  const at::Tensor lab = at::tensor({0, 1}, at::kLong);
+  const auto o = cebm::eval::scatter_options{}.width(200).height(120).legend(false).show_limits(false).backend(raster);
+  // A title pushes the frame down by a line (7 + 3 pixels) and leaves ink above it.
+  const at::Tensor plain = cebm::eval::scatter(pts, lab, o), titled = cebm::eval::scatter(pts, lab, cebm::eval::scatter_options(o).title("PCA"));
+  CHECK(pixel(plain, 8, 8) == cebm::eval::black);
+  CHECK(pixel(titled, 8, 8) == cebm::eval::white);
+  CHECK(pixel(titled, 8, 18) == cebm::eval::black);
+  CHECK((titled.narrow(1, 0, 16) == 0).all(0).sum().item<std::int64_t>() > 0);
+  // Class names in the legend instead of indices: the legend widens, the frame narrows.
+  const auto legend = cebm::eval::scatter_options(o).legend(true);
+  const at::Tensor numbered = cebm::eval::scatter(pts, lab, legend);
+  const at::Tensor named = cebm::eval::scatter(pts, lab, cebm::eval::scatter_options(legend).class_names({"Trouser", "Bag"}));
+  auto frame_right = [](const at::Tensor& img) {
+    std::int64_t x = img.size(2) - 1;
+    while (pixel(img, x, 60) != cebm::eval::black) --x;
+    return x;
+  };
+  CHECK(frame_right(named) == frame_right(numbered) - 6 * 6);  // "Trouser" is 6 glyphs wider than "1"
+  // Heat map: class names replace the row indices, widening the left margin.
+  const auto h = cebm::eval::heatmap_options{}.cell(40).colorbar(false).show_values(false).backend(raster);
+  const at::Tensor indexed = cebm::eval::heatmap(at::eye(2), h);
+  const at::Tensor named_rows = cebm::eval::heatmap(at::eye(2), cebm::eval::heatmap_options(h).class_names({"Coat", "Bag"}));
+  CHECK(named_rows.size(2) - indexed.size(2) == 24 - 6);  // "Coat" (23 px) instead of "1" (5 px)
+  const at::Tensor titled_map = cebm::eval::heatmap(at::eye(2), cebm::eval::heatmap_options(h).title("confusion"));
+  CHECK(titled_map.size(1) - indexed.size(1) == 10);
+}
+
+// --- PLplot ---------------------------------------------------------------------------------------
+
+namespace {
+
+/// Pixels of exactly colour c.
+std::int64_t count_colour(const at::Tensor& img, rgb c) {
+  return ((img[0] == c.r) & (img[1] == c.g) & (img[2] == c.b)).sum().item<std::int64_t>();
+}
+
+/// Pixels with dark ink (text, frame): every channel below 100.
+std::int64_t ink(const at::Tensor& img) { return (img < 100).all(0).sum().item<std::int64_t>(); }
+
+bool plplot_or_warn() {
+  if (cebm::eval::plplot_available()) return true;
+  WARN("PLplot is not available here (CEBM_HAS_PLPLOT off or no memcairo driver): the PLplot backend is not tested");
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("PLplot: the heat map's cells, class names, values and title", "[eval][plot][plplot]") {
+  if (!plplot_or_warn()) return;
+  const at::Tensor m = at::tensor({0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 0.55}).view({3, 4});
+  // Bare: the raster's geometry, cells filled with their colours (pixels at the cells' edges to
+  // within 1/255).
+  const auto bare = cebm::eval::heatmap_options{}.cell(10).margin(2).show_indices(false).colorbar(false).show_values(false);
+  const at::Tensor img = cebm::eval::heatmap(m, bare);
+  REQUIRE(img.sizes() == at::IntArrayRef({3, 34, 44}));
+  CHECK(img.scalar_type() == at::kByte);
+  CHECK(at::equal(img, cebm::eval::heatmap(m, cebm::eval::heatmap_options(bare).backend(cebm::eval::plot_backend::plplot))));
+  const at::Tensor exact = cebm::eval::heatmap(m, cebm::eval::heatmap_options(bare).backend(raster));
+  CHECK((img.to(at::kInt) - exact.to(at::kInt)).abs().max().item<int>() <= 1);
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 4; ++c) CHECK(pixel(img, 2 + 10 * c + 5, 2 + 10 * r + 5) == cebm::eval::viridis(m[r][c].item<double>()));
+
+  // Everything on, with names.
+  const std::vector<std::string> names{"T-shirt/top", "Trouser", "Pullover"};
+  const at::Tensor square = at::eye(3, at::kDouble) * 0.8 + 0.05;
+  const auto full = cebm::eval::heatmap_options{}.class_names(names).row_title("true class").column_title("predicted class");
+  const at::Tensor titled = cebm::eval::heatmap(square, cebm::eval::heatmap_options(full).title("1-NN confusion"));
+  const at::Tensor untitled = cebm::eval::heatmap(square, full);
+  // The title: a band on top with its letters, where the untitled map's margin is blank.
+  CHECK(titled.size(1) > untitled.size(1));
+  CHECK(titled.size(2) == untitled.size(2));
+  CHECK(ink(titled.narrow(1, 0, 20)) > 50);
+  CHECK(ink(untitled.narrow(1, 0, 6)) == 0);
+  // Names wider than a cell: the row labels widen the left margin, and the column labels turn
+  // upwards below the grid, where indices take one line.
+  const at::Tensor indexed = cebm::eval::heatmap(square, cebm::eval::heatmap_options(full).class_names({}));
+  CHECK(untitled.size(2) > indexed.size(2) + 40);
+  CHECK(untitled.size(1) > indexed.size(1) + 40);
+  // Values written in the cells: black on the light diagonal, white on the dark cells.
+  const at::Tensor plain_cells = cebm::eval::heatmap(square, cebm::eval::heatmap_options(full).show_values(false));
+  REQUIRE(plain_cells.sizes() == untitled.sizes());
+  const at::Tensor changed = (untitled != plain_cells).any(0);
+  CHECK(changed.sum().item<std::int64_t>() > 100);
+}
+
+namespace {
+
+/// The frame's edges: the first and last rows and columns with at least `run` pixels of ink.
+std::int64_t frame_top(const at::Tensor& img, std::int64_t run = 200) {
+  const at::Tensor rows = (img < 100).all(0).sum(1);
+  for (std::int64_t y = 0; y < rows.size(0); ++y)
+    if (rows[y].item<std::int64_t>() >= run) return y;
+  return -1;
+}
+std::int64_t frame_bottom(const at::Tensor& img, std::int64_t run = 200) {
+  const at::Tensor rows = (img < 100).all(0).sum(1);
+  for (std::int64_t y = rows.size(0) - 1; y >= 0; --y)
+    if (rows[y].item<std::int64_t>() >= run) return y;
+  return -1;
+}
+std::int64_t frame_left(const at::Tensor& img, std::int64_t run = 150) {
+  const at::Tensor columns = (img < 100).all(0).sum(0);
+  for (std::int64_t x = 0; x < columns.size(0); ++x)
+    if (columns[x].item<std::int64_t>() >= run) return x;
+  return -1;
+}
+std::int64_t frame_right(const at::Tensor& img, std::int64_t run = 150) {
+  const at::Tensor columns = (img < 100).all(0).sum(0);
+  for (std::int64_t x = columns.size(0) - 1; x >= 0; --x)
+    if (columns[x].item<std::int64_t>() >= run) return x;
+  return -1;
+}
+/// Pixels of exactly colour c right of the frame (where a legend goes).
+std::int64_t legend_colour(const at::Tensor& img, rgb c) {
+  const std::int64_t x = frame_right(img) + 1;
+  return count_colour(img.narrow(2, x, img.size(2) - x), c);
+}
+
+}  // namespace
+
+TEST_CASE("PLplot: the scatter plot's title, axis titles and legend of class names", "[eval][plot][plplot]") {
+  if (!plplot_or_warn()) return;
+  auto gen = at::detail::createCPUGenerator(11);
+  const at::Tensor labels = at::arange(4, at::kLong).repeat_interleave(10);
+  const at::Tensor pts = at::randn({40, 2}, gen, at::kDouble) * 0.3 + labels.to(at::kDouble).unsqueeze(1);
+  const std::vector<std::string> names{"airplane", "automobile", "bird", "cat"};
+  const auto o = cebm::eval::scatter_options{}.class_names(names).x_title("PC 1").y_title("PC 2");
+  const at::Tensor img = cebm::eval::scatter(pts, labels, o);
+  REQUIRE(img.sizes() == at::IntArrayRef({3, 480, 640}));
+  CHECK(img.scalar_type() == at::kByte);
+  // The title: the frame moves down, the title's letters above it, nothing there without it.
+  const at::Tensor titled = cebm::eval::scatter(pts, labels, cebm::eval::scatter_options(o).title("PCA of the representations"));
+  REQUIRE(titled.sizes() == img.sizes());
+  CHECK(frame_top(titled) > frame_top(img) + 12);
+  CHECK(ink(titled.narrow(1, 0, frame_top(titled) - 3)) > 100);
+  CHECK(ink(img.narrow(1, 0, frame_top(img) - 3)) == 0);
+  // The legend right of the frame: a square swatch of exactly each class's colour (the markers,
+  // inside the frame, are translucent), none without the legend.
+  const at::Tensor bare = cebm::eval::scatter(pts, labels, cebm::eval::scatter_options(o).legend(false));
+  for (std::int64_t k = 0; k < 4; ++k) {
+    INFO("class " << k);
+    CHECK(legend_colour(img, cebm::eval::tab10(k)) >= 60);
+    CHECK(legend_colour(bare, cebm::eval::tab10(k)) == 0);
+  }
+  CHECK(legend_colour(img, cebm::eval::tab10(4)) == 0);
+  // The names take more room than the indices: the frame is narrower.
+  const at::Tensor numbered = cebm::eval::scatter(pts, labels, cebm::eval::scatter_options(o).class_names({}));
+  CHECK(frame_right(img) < frame_right(numbered) - 40);
+  // Axis titles: the frame makes room for them, and "PC 2" is written left of where the tick
+  // labels now start.
+  const at::Tensor no_axis_titles = cebm::eval::scatter(pts, labels, cebm::eval::scatter_options(o).x_title("").y_title(""));
+  CHECK(frame_left(img) > frame_left(no_axis_titles) + 10);
+  CHECK(frame_bottom(img) < frame_bottom(no_axis_titles) - 10);
+  CHECK(ink(img.narrow(2, 8, 12)) > 20);
+}
+
+TEST_CASE("PLplot: line chart and histogram legends, titles, and their errors", "[eval][plot][plplot]") {
+  if (!plplot_or_warn()) return;
+  const std::vector<cebm::eval::line_series> series{{"probe", {0, 100, 200}, {0.2, 0.5, 0.6}, 0},
+                                                    {"few-label", {0, 100, 200}, {0.1, 0.3, 0.4}, 1}};
+  const auto lo = cebm::eval::line_chart_options{}.x_title("iteration").y_title("accuracy");
+  const at::Tensor chart = cebm::eval::line_chart(series, lo);
+  REQUIRE(chart.sizes() == at::IntArrayRef({3, 400, 720}));
+  CHECK(chart.scalar_type() == at::kByte);
+  // The legend's line samples, three pixels thick: whole pixels of each series' colour.
+  for (const std::int64_t k : {0, 1}) CHECK(legend_colour(chart, cebm::eval::tab10(k)) >= 20);
+  CHECK(legend_colour(cebm::eval::line_chart(series, cebm::eval::line_chart_options(lo).legend(false)), cebm::eval::tab10(1)) == 0);
+  const at::Tensor titled = cebm::eval::line_chart(series, cebm::eval::line_chart_options(lo).title("Learning curve"));
+  CHECK(frame_top(titled) > frame_top(chart) + 12);
+  CHECK(ink(titled.narrow(1, 0, frame_top(titled) - 3)) > 50);
+  CHECK(ink(chart.narrow(1, 0, frame_top(chart) - 3)) == 0);
+  // Names too long for the right: the legend goes under the frame.
+  const std::vector<cebm::eval::line_series> long_names{{"10 labels per class: standardised features", {0, 1}, {0.2, 0.3}, 2}};
+  const at::Tensor below = cebm::eval::line_chart(long_names, lo);
+  const std::int64_t under = frame_bottom(below) + 1;
+  CHECK(count_colour(below.narrow(1, under, below.size(1) - under), cebm::eval::tab10(2)) >= 20);
+
+  auto gen = at::detail::createCPUGenerator(5);
+  const std::vector<cebm::eval::histogram_series> sets{{"in-distribution", at::randn({300}, gen, at::kDouble), 0},
+                                                       {"OOD", at::randn({200}, gen, at::kDouble) + 3, 3}};
+  const auto ho = cebm::eval::histogram_options{}.x_title("-E(x)").y_title("density");
+  const at::Tensor hist = cebm::eval::histogram(sets, ho);
+  REQUIRE(hist.sizes() == at::IntArrayRef({3, 400, 640}));
+  CHECK(hist.scalar_type() == at::kByte);
+  for (const std::int64_t k : {0, 3}) CHECK(legend_colour(hist, cebm::eval::tab10(k)) >= 60);
+  CHECK(legend_colour(hist, cebm::eval::tab10(1)) == 0);
+  // Fills under the outlines: translucent colour that the outlines alone do not have.
+  const at::Tensor outlines = cebm::eval::histogram(sets, cebm::eval::histogram_options(ho).opacity(0));
+  CHECK(((outlines != hist).any(0)).sum().item<std::int64_t>() > 1000);
+  const at::Tensor hist_titled = cebm::eval::histogram(sets, cebm::eval::histogram_options(ho).title("OOD scores"));
+  CHECK(ink(hist_titled.narrow(1, 0, frame_top(hist_titled) - 3)) > 50);
+  CHECK(ink(hist.narrow(1, 0, frame_top(hist) - 3)) == 0);
+  // The layout's errors.
+  CHECK_THROWS_WITH(cebm::eval::line_chart(series, cebm::eval::line_chart_options(lo).height(60)), Catch::Contains("no room"));
+  CHECK_THROWS_WITH(cebm::eval::histogram(sets, cebm::eval::histogram_options(ho).width(60)), Catch::Contains("no room"));
+}
+
+TEST_CASE("PLplot: concurrent plots draw what one thread draws, and nothing is printed", "[eval][plot][plplot]") {
+  if (!plplot_or_warn()) return;
+  const at::Tensor m = at::tensor({0.9, 0.1, 0.2, 0.8}).view({2, 2});
+  const auto o = cebm::eval::heatmap_options{}.class_names({"cat", "dog"}).title("confusion");
+  const at::Tensor expected = cebm::eval::heatmap(m, o);
+  // Standard output and error into a file while the plots draw.
+  cebm_test::temp_dir dir;
+  std::fflush(stdout), std::fflush(stderr);
+  const int out = ::dup(1), err = ::dup(2);
+  {
+    std::FILE* f = std::fopen(dir.file("printed.txt").c_str(), "w");
+    REQUIRE(f);
+    ::dup2(::fileno(f), 1), ::dup2(::fileno(f), 2);
+    std::fclose(f);
+  }
+  std::vector<std::thread> threads;
+  std::vector<at::Tensor> images(8);
+  for (std::size_t i = 0; i < images.size(); ++i) threads.emplace_back([&, i] { images[i] = cebm::eval::heatmap(m, o); });
+  for (auto& t : threads) t.join();
+  const at::Tensor scatter = cebm::eval::scatter(at::tensor({0.0, 1.0, 1.0, 0.0}).view({2, 2}), at::tensor({0, 1}, at::kLong));
+  std::fputs("after\n", stderr);  // the streams are the file again once a plot is done
+  std::fflush(stdout), std::fflush(stderr);
+  ::dup2(out, 1), ::dup2(err, 2), ::close(out), ::close(err);
+  for (const auto& img : images) CHECK(at::equal(img, expected));
+  CHECK(scatter.size(0) == 3);
+  std::ifstream printed(dir.file("printed.txt"));
+  const std::string text((std::istreambuf_iterator<char>(printed)), std::istreambuf_iterator<char>());
+  CHECK(text == "after\n");
 }
 
 // --- feature extractors ---------------------------------------------------------------------------

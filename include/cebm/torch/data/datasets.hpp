@@ -14,6 +14,8 @@
 ///                  or images alone (one class, label 0); read as RGB, all images one size
 ///
 /// A user adds their own with `datasets().add({...})`; `geometry` tells a model what images it takes.
+/// What the shipped datasets' labels stand for (T-shirt/top, …, airplane, …) is `class_names`
+/// (class_names.hpp).
 ///
 /// With CEBM_COMPILED (config.hpp) this header declares the registry's functions and leaves the
 /// file formats' readers to cebm::compiled (datasets_impl.hpp): a program that loads a dataset by

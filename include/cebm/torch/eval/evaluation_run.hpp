@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -24,6 +25,7 @@
 #include "cebm/core/arg.hpp"
 #include "cebm/sampling/langevin_options.hpp"
 #include "cebm/torch/clel/conditional_energy.hpp"
+#include "cebm/torch/data/class_names.hpp"
 #include "cebm/torch/data/image_dataset.hpp"
 #include "cebm/torch/io/png.hpp"
 #include "cebm/torch/data/transforms.hpp"
@@ -83,14 +85,21 @@ struct evaluation_data {
   /// OOD sets asked for but not available (an optional download that is absent): name, and why.
   /// The report lists them, so a missing set is visible rather than silently dropped.
   std::vector<std::pair<std::string, std::string>> skipped_ood;
+  /// What labels 0, 1, … stand for, in the plots; empty: `data::class_names(dataset, classes)`.
+  std::vector<std::string> class_names;
 };
 
-/// What an evaluation tells its caller while it runs (either may be empty; the library prints
+/// What an evaluation tells its caller while it runs (any may be empty; the library prints
 /// nothing): lines such as each stage as it starts ("[evaluate 2/7] few-label …") or each
-/// classifier fit, and the progress of its long loops.
+/// classifier fit, the progress of its long loops, and what it computed on the way that a caller
+/// may log (TensorBoard's projector and PR curves): the test images' representations (CPU float
+/// [N, D]) with their labels and uint8 images, and each OOD set's scores beside the
+/// in-distribution test set's (higher = more in-distribution) under each score's name.
 struct evaluation_reporter {
   std::function<void(const std::string& line)> message;
   std::function<void(const std::string& label, std::int64_t done, std::int64_t total)> progress;
+  std::function<void(const at::Tensor& features, const at::Tensor& labels, const at::Tensor& images)> representations;
+  std::function<void(const std::string& score, const std::string& set, const at::Tensor& in, const at::Tensor& out)> ood_scores;
 };
 
 /// What the evaluation needs to know about how the model was trained.
@@ -137,6 +146,13 @@ struct has_ood_score : std::false_type {};
 template <class M>
 struct has_ood_score<M, std::void_t<decltype(std::declval<M&>().ood_score(std::declval<const at::Tensor&>()))>>
     : std::true_type {};
+
+/// "73.2%" of 0.732 (one decimal, unlike samples.hpp's "%g%%").
+inline std::string percent_fixed(double fraction) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%%", 100.0 * fraction);
+  return buf;
+}
 
 inline data::image_dataset first(const data::image_dataset& d, std::int64_t n) {
   return n > 0 && n < d.size() ? d.subset(at::arange(n)) : d;
@@ -204,6 +220,11 @@ struct evaluation_run {
         stages(opts.scope() == evaluation_scope::learning_curve_point ? 3 : m.conditional_energy ? 8 : 7) {
     clean.noise_std(0.0);
     classes = std::max(train.labels.max().template item<std::int64_t>(), test.labels.max().template item<std::int64_t>()) + 1;
+    if (!d.class_names.empty() && static_cast<std::int64_t>(d.class_names.size()) != classes)
+      throw std::invalid_argument("cebm::eval::evaluate: evaluation_data::class_names has " +
+                                  std::to_string(d.class_names.size()) + " names, the labels have " + std::to_string(classes) +
+                                  " classes");
+    class_names = d.class_names.empty() ? data::class_names(d.dataset, classes) : d.class_names;
     report = {{"model", ctx.model},
               {"dataset", d.dataset},
               {"images", {{"train", train.size()}, {"test", test.size()}, {"classes", classes}}}};
@@ -216,6 +237,7 @@ struct evaluation_run {
   std::filesystem::path dir;
   data::image_dataset train, test;       ///< the images used (the options' first N)
   std::int64_t classes = 0;
+  std::vector<std::string> class_names;  ///< of labels 0 … classes − 1, for the plots
   data::image_transform_options clean;   ///< the model's input convention without noise
   at::Generator gen;                     ///< CPU: dequantisation and host draws
   at::Tensor f_train, f_test;            ///< representations (float, CPU)
@@ -269,9 +291,15 @@ struct evaluation_run {
     data::write_png((dir / file).string(), columns > 0 ? make_grid(pixels, columns) : make_grid(pixels));
     return file;
   }
-  /// A heat map of a matrix in the output folder; returns its file name.
-  std::string heat(const at::Tensor& matrix, const std::string& file) {
-    data::write_png((dir / file).string(), heatmap(matrix.to(at::kDouble)));
+  /// A heat map of a classes × classes matrix (rows: what the images are, columns: what they were
+  /// taken for) in the output folder, its rows and columns named by class; returns its file name.
+  std::string heat(const at::Tensor& matrix, const std::string& file, const std::string& title,
+                   const std::string& row_title = "true class", const std::string& column_title = "predicted class") {
+    data::write_png((dir / file).string(), heatmap(matrix.to(at::kDouble), heatmap_options{}
+                                                                                .title(title)
+                                                                                .row_title(row_title)
+                                                                                .column_title(column_title)
+                                                                                .class_names(class_names)));
     return file;
   }
 

@@ -49,7 +49,10 @@ CEBM_INLINE at::Tensor learning_curve_chart(const learning_curve& c, const std::
   }
   for (auto* s : {&probe, &published, &standardized, &stuck})
     if (!s->x.empty()) series.push_back(std::move(*s));
-  return line_chart(series, line_chart_options{}.x_title("iteration"));
+  return line_chart(series, line_chart_options{}
+                                .title("Learning curve")
+                                .x_title("training iteration")
+                                .y_title("accuracy / fraction"));
 }
 
 CEBM_INLINE nlohmann::json learning_curve_section(const learning_curve& c, const std::string& dir) {

@@ -1,13 +1,22 @@
 #pragma once
 /// @file
-/// Raster plots without a plotting library: a heat map (a row-normalised confusion matrix, say), a
-/// scatter plot of labelled 2-D points (a PCA projection of the latent codes) and a line chart (a
-/// learning curve), each returned as a uint8 image [3, H, W] for `cebm::data::write_png`.
+/// The evaluation report's plots: a heat map (a row-normalised confusion matrix), a scatter plot of
+/// labelled 2-D points (a PCA projection of the latent codes), a line chart (a learning curve) and
+/// overlaid histograms (OOD scores of in- and out-of-distribution data), each returned as a uint8
+/// image [3, H, W] for `cebm::data::write_png`.
 ///
-/// All draw on `canvas`, an RGB pixel buffer with filled rectangles, discs, lines and text in a 5×7 bitmap
-/// font scaled by an integer factor (a glyph covers 5s × 7s pixels and advances 6s). The glyphs are
-/// the classic 5×7 dot-matrix shapes of the Hitachi HD44780 character ROM: digits, A–Z, a–z and
-/// ` .,:;-+=_/()%#'`. Any other character is refused, naming it, rather than silently dropped.
+/// Two backends draw them, chosen by every options struct's `backend`:
+///   PLplot   (CEBM_HAS_PLPLOT, config.hpp) through its cairo memory driver: antialiased lines and
+///            text in the system's sans-serif font, with a title, axis titles, tick labels, class
+///            names on the axes or in a legend (detail/plplot_page.hpp: locking, silence, errors).
+///   raster   drawn here by hand, without a plotting library, on `canvas`: an RGB pixel buffer
+///            with filled rectangles, discs, lines and text in a 5×7 bitmap font scaled by an
+///            integer factor (a glyph covers 5s × 7s pixels and advances 6s). The glyphs are the
+///            classic 5×7 dot-matrix shapes of the Hitachi HD44780 character ROM: digits, A–Z, a–z
+///            and ` .,:;-+=_/()%#'`. Any other character is refused, naming it, rather than
+///            silently dropped. Its layouts are exact to the pixel (documented per plot); axis
+///            titles other than those documented are not drawn.
+/// `plot_backend::automatic`, the default, is PLplot where `plplot_available()`, else the raster.
 ///
 /// Colours:
 ///   `viridis(t)`  matplotlib's perceptually uniform sequential map (van der Walt & Smith, 2015),
@@ -22,7 +31,7 @@
 ///
 /// Inputs are read once to host doubles (the pixels need them), so the finiteness checks cost no
 /// extra synchronisation and always run; errors are std::invalid_argument naming the function, the
-/// argument, what was expected and what came.
+/// argument, what was expected and what came (std::runtime_error for PLplot's own failures).
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -174,6 +183,20 @@ class canvas {
   std::vector<std::uint8_t> pixels_;  // planar: R plane, G plane, B plane
 };
 
+// --- backends -------------------------------------------------------------------------------
+
+/// Which backend draws a plot (see the file comment).
+enum class plot_backend {
+  automatic,  ///< PLplot where `plplot_available()`, else the raster
+  plplot,     ///< PLplot, or std::runtime_error where it is not available
+  raster      ///< the hand-drawn raster, whatever is compiled in
+};
+
+/// Whether PLplot draws the plots of `plot_backend::automatic`: compiled in (CEBM_HAS_PLPLOT), its
+/// memcairo driver installed (Debian: plplot-driver-cairo; asked of PLplot once), and PLplot has not
+/// failed fatally earlier in the process.
+CEBM_INLINE bool plplot_available();
+
 // --- heat map ---------------------------------------------------------------------------------
 
 struct heatmap_options {
@@ -181,27 +204,35 @@ struct heatmap_options {
   CEBM_ARG(double, value_min) = 0.0;          ///< mapped to viridis(0); values below are clamped
   CEBM_ARG(double, value_max) = 1.0;          ///< mapped to viridis(1); values above are clamped
   CEBM_ARG(bool, show_values) = true;         ///< "%.2f" in each cell, when it fits
-  CEBM_ARG(bool, show_indices) = true;        ///< row indices on the left, column indices below
-  CEBM_ARG(bool, colorbar) = true;            ///< a vertical colour bar on the right with its limits
-  CEBM_ARG(std::string, row_title) = "";      ///< e.g. "true", written upwards left of the indices
-  CEBM_ARG(std::string, column_title) = "";   ///< e.g. "predicted", below the column indices
-  CEBM_ARG(std::int64_t, font_scale) = 1;     ///< for indices, titles and the colour bar
+  CEBM_ARG(bool, show_indices) = true;        ///< row labels on the left, column labels below (class names, else indices)
+  CEBM_ARG(bool, colorbar) = true;            ///< a vertical colour bar on the right with its limits (PLplot: ticks)
+  CEBM_ARG(std::string, title) = "";          ///< above the grid
+  CEBM_ARG(std::string, row_title) = "";      ///< e.g. "true class", written upwards left of the row labels
+  CEBM_ARG(std::string, column_title) = "";   ///< e.g. "predicted class", below the column labels
+  /// The classes of the rows and of the columns (one name per row, and as many rows as columns);
+  /// empty: the indices.
+  CEBM_ARG(std::vector<std::string>, class_names) = {};
+  CEBM_ARG(std::int64_t, font_scale) = 1;     ///< for labels, titles and the colour bar
   CEBM_ARG(std::int64_t, value_font_scale) = 1;
   CEBM_ARG(std::int64_t, margin) = 6;         ///< pixels around everything
+  CEBM_ARG(plot_backend, backend) = plot_backend::automatic;
 };
 
 /// `matrix` [R, C] (any real dtype, finite) as R × C square cells of `cell` pixels coloured by
 /// viridis((v − value_min)/(value_max − value_min)), white around.
 ///
-/// Layout, from the top-left: `margin`, then (if set) the row title and the row indices, then the
-/// grid; under the grid the column indices and the column title; right of it the colour bar. With
-/// show_indices, colorbar and the titles off the image is exactly
+/// Layout, from the top-left: `margin`, the title above the grid, then (if set) the row title and
+/// the row labels, then the grid; under the grid the column labels and the column title; right of
+/// it the colour bar. With show_indices, colorbar and the titles off the image is exactly
 /// [3, 2·margin + R·cell, 2·margin + C·cell] with cell (r, c) at
-/// x ∈ [margin + c·cell, margin + (c+1)·cell), y ∈ [margin + r·cell, margin + (r+1)·cell).
+/// x ∈ [margin + c·cell, margin + (c+1)·cell), y ∈ [margin + r·cell, margin + (r+1)·cell), on both
+/// backends (PLplot to within 1/255 at the cells' edges).
 ///
 /// Each value is written in black or white (`contrasting_text`) when the widest of them fits inside
-/// a cell with a pixel to spare on each side; otherwise no cell is written. Indices too dense to
-/// fit are thinned to every k-th.
+/// a cell with a pixel to spare on each side (PLplot: capitals 9·value_font_scale pixels high, made
+/// smaller to fit, down to 6); otherwise no cell is written. Labels too dense to fit are thinned to
+/// every k-th; PLplot turns column labels wider than a cell upwards. PLplot's text: labels with
+/// capitals 10·font_scale pixels high, the title 12·font_scale, bold.
 CEBM_INLINE at::Tensor heatmap(const at::Tensor& matrix, const heatmap_options& o = {});
 
 // --- scatter plot -----------------------------------------------------------------------------
@@ -213,29 +244,42 @@ struct scatter_options {
   CEBM_ARG(std::int64_t, height) = 480;
   CEBM_ARG(std::int64_t, marker_radius) = 2;  ///< 0: one pixel
   CEBM_ARG(marker_shape, marker) = marker_shape::disc;
+  CEBM_ARG(double, marker_opacity) = 0.8;     ///< PLplot: markers' alpha, so that dense clusters show (the raster: opaque)
   CEBM_ARG(double, margin) = 0.05;            ///< axis limits: data range widened by this fraction each side
-  CEBM_ARG(std::int64_t, classes) = 0;        ///< legend entries; 0: max label + 1
+  /// Legend entries; 0: as many as class_names, else max label + 1.
+  CEBM_ARG(std::int64_t, classes) = 0;
+  CEBM_ARG(std::vector<std::string>, class_names) = {};  ///< the legend's names of classes 0…K−1; empty: the indices
   CEBM_ARG(bool, legend) = true;
-  CEBM_ARG(bool, show_limits) = true;         ///< the axis limits written at the frame's ends
+  CEBM_ARG(bool, show_limits) = true;         ///< the raster: the axis limits at the frame's ends; PLplot: ticks and their labels
+  CEBM_ARG(std::string, title) = "";          ///< above the frame
+  CEBM_ARG(std::string, x_title) = "";        ///< PLplot: under the x tick labels
+  CEBM_ARG(std::string, y_title) = "";        ///< PLplot: upwards, left of the y tick labels
   CEBM_ARG(std::int64_t, font_scale) = 1;
-  CEBM_ARG(std::int64_t, padding) = 8;        ///< pixels between the image edge and the frame
+  CEBM_ARG(std::int64_t, padding) = 8;        ///< pixels between the image edge and the frame (or what surrounds it)
+  CEBM_ARG(plot_backend, backend) = plot_backend::automatic;
 };
 
 /// `points` [N, 2] (floating, finite) drawn as markers of colour tab10(label) on white, inside a
-/// black one-pixel frame, in input order (later points on top).
+/// black one-pixel frame, in input order (later points on top). class_names, when given, must
+/// name exactly the K classes (K = classes when set), and every label must be below K.
 ///
 /// Axis limits: [min, max] of each coordinate widened by `margin`·(max − min) on both sides (a
-/// coordinate with max = min gets [min − 0.5, max + 0.5]). Inside the frame (whose outer edge is
-/// `padding` pixels from the image's top and left; right and below it sit the legend and the limit
-/// labels when enabled) the limits map to marker centres that keep every marker one pixel clear of
-/// the frame: with frame pixels fx0 < fx1 (left, right columns) and fy0 < fy1 (top, bottom
-/// rows), a point (x, y) is drawn centred at (round: half away from zero)
+/// coordinate with max = min gets [min − 0.5, max + 0.5]). Inside the frame the limits map to
+/// marker centres that keep every marker one pixel clear of the frame.
+///
+/// The raster: the frame's outer edge is `padding` pixels from the image's top and left (a title
+/// adds its line above); right and below it sit the legend and the limit labels when enabled. With
+/// frame pixels fx0 < fx1 (left, right columns) and fy0 < fy1 (top, bottom rows), a point (x, y)
+/// is drawn centred at (round: half away from zero)
 ///   column  fx0 + r + 2 + round((x − xmin)/(xmax − xmin) · (fx1 − fx0 − 2r − 4))
 ///   row     fy1 − r − 2 − round((y − ymin)/(ymax − ymin) · (fy1 − fy0 − 2r − 4))
-/// With legend and show_limits off, fx0 = fy0 = padding, fx1 = width − 1 − padding and
-/// fy1 = height − 1 − padding.
+/// With legend, show_limits and the title off, fx0 = fy0 = padding, fx1 = width − 1 − padding and
+/// fy1 = height − 1 − padding. Legend: one row per class 0…K−1, a colour swatch and the class's
+/// name (or index), right of the frame.
 ///
-/// Legend: one row per class 0…K−1, a colour swatch and the class index, right of the frame.
+/// PLplot: the same mapping without the rounding, onto pixel centres; ticks at 1, 2, 2.5 or 5 × 10^k
+/// labelled on both axes, the axis titles beside them, the title above; discs of radius
+/// marker_radius + ½; the legend's swatches are opaque squares, one capital high.
 CEBM_INLINE at::Tensor scatter(const at::Tensor& points, const at::Tensor& labels, const scatter_options& o = {});
 
 // --- line chart -------------------------------------------------------------------------------
@@ -253,29 +297,76 @@ struct line_chart_options {
   CEBM_ARG(double, y_min) = 0.0;              ///< the y axis: fixed, so curves of two runs compare
   CEBM_ARG(double, y_max) = 1.0;
   CEBM_ARG(std::int64_t, y_ticks) = 5;        ///< labelled grid lines from y_min to y_max (>= 2)
-  CEBM_ARG(std::string, x_title) = "";        ///< under the x limits, e.g. "iteration"
+  CEBM_ARG(std::string, title) = "";          ///< above the frame
+  CEBM_ARG(std::string, x_title) = "";        ///< under the x labels, e.g. "iteration"
+  CEBM_ARG(std::string, y_title) = "";        ///< PLplot: upwards, left of the y labels
   CEBM_ARG(std::int64_t, marker_radius) = 2;  ///< 0: one pixel
   CEBM_ARG(std::int64_t, thickness) = 2;      ///< of the lines, pixels
   CEBM_ARG(bool, legend) = true;
   CEBM_ARG(std::int64_t, font_scale) = 1;
-  CEBM_ARG(std::int64_t, padding) = 8;        ///< pixels between the image edge and the frame
+  CEBM_ARG(std::int64_t, padding) = 8;        ///< pixels between the image edge and the frame (or what surrounds it)
+  CEBM_ARG(plot_backend, backend) = plot_backend::automatic;
 };
 
 /// `series` (at least one point in all; every value finite, y within [y_min, y_max]) on white inside
-/// a black one-pixel frame, light grey grid lines at the y ticks (labelled "%g" left of the frame),
-/// and the x limits written under its ends. Series are drawn in order (later ones on top), lines
-/// first, then their markers (discs of `marker_radius`).
+/// a black one-pixel frame, light grey grid lines at the y ticks, series drawn in order (later
+/// ones on top), lines first, then their markers (discs of `marker_radius`). The x limits are the
+/// smallest and largest x of all series (a single x value v gets [v − 0.5, v + 0.5]).
 ///
-/// The x limits are the smallest and largest x of all series (a single x value v gets
-/// [v − 0.5, v + 0.5]). The frame, with s = font_scale and p = padding: left column
-/// fx0 = p + (width of the widest y label) + 3s, top row fy0 = p + ⌊7s/2⌋, right column
-/// fx1 = width − 1 − p (less the legend's width + 6s), bottom row fy1 = height − 1 − p − 10s (less
-/// 10s more with an x title). With m = marker_radius + 2, a point (x, y) is drawn at (round: half
-/// away from zero)
+/// The raster: the y ticks labelled "%g" left of the frame, the x limits written under its ends.
+/// The frame, with s = font_scale and p = padding (p plus a title's line at the top with a title):
+/// left column fx0 = p + (width of the widest y label) + 3s, top row fy0 = p + ⌊7s/2⌋, right
+/// column fx1 = width − 1 − p (less the legend's width + 6s), bottom row fy1 = height − 1 − p − 10s
+/// (less 10s more with an x title). With m = marker_radius + 2, a point (x, y) is drawn at (round:
+/// half away from zero)
 ///   column  fx0 + m + round((x − xmin)/(xmax − xmin) · (fx1 − fx0 − 2m))
 ///   row     fy1 − m − round((y − y_min)/(y_max − y_min) · (fy1 − fy0 − 2m))
 /// Legend: one row per series, a colour swatch and its name, right of the frame.
+///
+/// PLplot: the same mapping without the rounding, onto pixel centres; x ticks at 1, 2, 2.5 or
+/// 5 × 10^k, the titles; the legend shows each series' line and marker.
 CEBM_INLINE at::Tensor line_chart(const std::vector<line_series>& series, const line_chart_options& o = {});
+
+// --- histogram --------------------------------------------------------------------------------
+
+/// One set of scores of a histogram, e.g. −E(x) of one OOD set: `values` any real dtype, 1-D,
+/// finite, at least one; coloured tab10(colour).
+struct histogram_series {
+  std::string name;  ///< the legend's text
+  at::Tensor values;
+  std::int64_t colour = 0;
+};
+
+struct histogram_options {
+  CEBM_ARG(std::int64_t, width) = 640;        ///< of the whole image, legend included
+  CEBM_ARG(std::int64_t, height) = 400;
+  CEBM_ARG(std::int64_t, bins) = 40;          ///< equal bins over the range, shared by every series
+  /// Counts over (values of the series · bin width), so that sets of different sizes compare
+  /// (false: counts).
+  CEBM_ARG(bool, density) = true;
+  /// The range: [value_min, value_max] where both are finite, else the pooled values' `tail` and
+  /// 1 − tail quantiles (0: their minimum and maximum). Values outside are left out of the bins
+  /// (a density keeps dividing by all of the series' values).
+  CEBM_ARG(double, value_min) = NAN;
+  CEBM_ARG(double, value_max) = NAN;
+  CEBM_ARG(double, tail) = 0.0;
+  CEBM_ARG(double, opacity) = 0.35;           ///< PLplot: of the fills under the outlines (the raster: outlines only)
+  CEBM_ARG(bool, legend) = true;
+  CEBM_ARG(std::string, title) = "";
+  CEBM_ARG(std::string, x_title) = "";        ///< e.g. "-E(x)"
+  CEBM_ARG(std::string, y_title) = "";        ///< PLplot only; e.g. "density"
+  CEBM_ARG(std::int64_t, font_scale) = 1;
+  CEBM_ARG(std::int64_t, padding) = 8;        ///< pixels between the image edge and the frame (or what surrounds it)
+  CEBM_ARG(plot_backend, backend) = plot_backend::automatic;
+};
+
+/// `series` overlaid: each one's histogram over the shared bins drawn as its outline (a step along
+/// the bins' tops, down to zero at both ends), in order (later ones on top), PLplot filling under
+/// each outline with its colour at `opacity`; light grey grid lines at the y ticks; the legend
+/// (a swatch and the name per series) right of the frame. Axes: the range on x, [0, 1.05·highest
+/// bar] on y. The raster writes the x and y limits at the frame's ends and the title above;
+/// PLplot ticks both axes as the scatter plot does, with the axis titles.
+CEBM_INLINE at::Tensor histogram(const std::vector<histogram_series>& series, const histogram_options& o = {});
 
 }  // namespace cebm::eval
 

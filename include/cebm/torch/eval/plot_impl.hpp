@@ -4,6 +4,11 @@
 /// cebm::compiled when CEBM_COMPILED is set (config.hpp).
 #include "cebm/torch/eval/plot.hpp"
 
+#include <tuple>
+#include <utility>
+
+#include "cebm/torch/eval/detail/plplot_page.hpp"
+
 namespace cebm::eval::detail {
 
 CEBM_INLINE bool plot_glyph(char c, std::array<std::uint8_t, 7>& rows) {
@@ -122,6 +127,470 @@ CEBM_INLINE rgb contrasting_text(rgb background) {
   return lum > 0.179 ? black : white;
 }
 
+
+CEBM_INLINE bool plplot_available() {
+#if CEBM_HAS_PLPLOT
+  return detail::plplot_has_memcairo() && !detail::plplot_broken();
+#else
+  return false;
+#endif
+}
+
+namespace detail {
+
+/// Whether `backend` means PLplot here; plot_backend::plplot where PLplot cannot draw is an error.
+inline bool use_plplot(plot_backend backend, const char* where) {
+  if (backend == plot_backend::raster) return false;
+  if (plplot_available()) return true;
+  if (backend == plot_backend::plplot)
+    throw std::runtime_error(std::string(where) + ": the PLplot backend was asked for, but " +
+                             (CEBM_HAS_PLPLOT ? "PLplot lists no memcairo driver (Debian: plplot-driver-cairo) or failed "
+                                                "earlier in this process"
+                                              : "cebm was compiled without PLplot (CEBM_HAS_PLPLOT, config.hpp)"));
+  return false;
+}
+
+/// Refuses class names that do not name `count` classes (`what` says what they should name).
+inline void check_class_names(const std::vector<std::string>& names, std::int64_t count, const char* where,
+                              const std::string& what) {
+  if (!names.empty() && static_cast<std::int64_t>(names.size()) != count)
+    throw std::invalid_argument(std::string(where) + ": class_names has " + std::to_string(names.size()) + " names for " +
+                                what + " (" + std::to_string(count) + " classes)");
+}
+
+/// Class k's name, or its index without names.
+inline std::string class_label(const std::vector<std::string>& names, std::int64_t k) {
+  return names.empty() ? std::to_string(k) : names[static_cast<std::size_t>(k)];
+}
+
+/// An axis: its limits, and ticks inside them with their labels.
+struct plot_axis {
+  double lo = 0, hi = 1;
+  std::vector<double> ticks;
+  std::vector<std::string> labels;
+};
+
+/// v with as many decimals as the tick step needs ("%g" for very large or small numbers).
+inline std::string tick_label(double v, double step) {
+  if (std::abs(v) < step * 1e-9) v = 0;  // no "-0.0"
+  if (std::max(std::abs(v), step) >= 1e6 || step < 1e-5) return plot_format("%g", v);
+  const double exponent = std::floor(std::log10(step) + 1e-9);
+  const bool quarter = std::abs(step / std::pow(10.0, exponent) - 2.5) < 1e-6;  // 2.5 × 10^k needs one decimal more
+  const int decimals = std::max(0, static_cast<int>(-exponent) + (quarter ? 1 : 0));
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+/// Ticks at the multiples of a step of 1, 2, 2.5 or 5 × 10^k in [lo, hi], the smallest such step
+/// that makes at most about `target` intervals.
+inline plot_axis nice_axis(double lo, double hi, std::int64_t target) {
+  plot_axis a;
+  a.lo = lo, a.hi = hi;
+  const double raw = (hi - lo) / static_cast<double>(std::max<std::int64_t>(target, 1));
+  const double power = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = 10 * power;
+  for (const double m : {1.0, 2.0, 2.5, 5.0})
+    if (m * power >= raw * (1 - 1e-9)) {
+      step = m * power;
+      break;
+    }
+  for (double k = std::ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k += 1) {
+    a.ticks.push_back(k * step);
+    a.labels.push_back(tick_label(k * step, step));
+  }
+  return a;
+}
+
+/// [lo, hi] widened by `margin`·(hi − lo) each side; ±0.5 when lo = hi.
+inline std::pair<double, double> widened(double lo, double hi, double margin) {
+  const double span = hi - lo;
+  if (span > 0) return {lo - margin * span, hi + margin * span};
+  return {lo - 0.5, hi + 0.5};
+}
+
+#if CEBM_HAS_PLPLOT
+
+inline page_colour pc(rgb c, double alpha = 1.0) { return {c.r, c.g, c.b, alpha}; }
+inline constexpr rgb plot_grid_grey{225, 225, 225};
+
+/// The text sizes of PLplot plots: capitals of labels, ticks and legends 10·s pixels high, of
+/// titles 12·s, bold.
+struct plplot_text_sizes {
+  double label, title;
+  explicit plplot_text_sizes(std::int64_t font_scale) : label(10.0 * font_scale), title(12.0 * font_scale) {}
+};
+
+/// The largest estimated width of `labels`.
+inline double widest(const std::vector<std::string>& labels, double cap) {
+  double w = 0;
+  for (const auto& s : labels) w = std::max(w, plplot_page::text_width(s, cap));
+  return w;
+}
+
+/// What surrounds the frame of a plot with axes.
+struct axes_spec {
+  std::int64_t width = 0, height = 0;
+  double pad = 0, label = 10, title_size = 12;
+  std::string title, x_title, y_title;
+  double legend_width = 0;        ///< right of the frame; 0: no legend there
+  std::int64_t legend_below = 0;  ///< rows of a legend under the axis titles instead
+  double inset = 0;               ///< the axis limits this far inside the frame's inner edges
+  bool ticks = true;
+};
+
+/// A laid-out frame: it covers pixels [x0, x1) × [y0, y1); its one-pixel outline is inside.
+struct axes_frame {
+  double x0 = 0, y0 = 0, x1 = 0, y1 = 0, inset = 0;
+  double legend_y = 0;  ///< the top of a legend below
+  plot_axis x, y;
+  /// Data to pixel coordinates: the axis limits onto the centres of the pixels `inset` inside the
+  /// outline.
+  double to_x(double v) const { return x0 + 1.5 + inset + (v - x.lo) / (x.hi - x.lo) * (x1 - x0 - 3 - 2 * inset); }
+  double to_y(double v) const { return y1 - 1.5 - inset - (v - y.lo) / (y.hi - y.lo) * (y1 - y0 - 3 - 2 * inset); }
+};
+
+/// The frame inside the margins that the title, the tick labels, the axis titles and the legend
+/// need; y ticks as `y` gives them (or chosen when it has none), x ticks chosen to fit the width.
+inline axes_frame layout_axes(const axes_spec& s, double xlo, double xhi, plot_axis y, const char* where) {
+  const double t = s.label, tick = 0.45 * t, gap = 0.5 * t;
+  const double top = s.pad + (s.title.empty() ? 0.0 : s.title_size + 0.9 * t) + 0.7 * t;
+  const double under = (s.ticks ? tick + gap + 1.3 * t : 0.5 * t) + (s.x_title.empty() ? 0.0 : gap + 1.3 * t);
+  const double bottom = s.pad + under + (s.legend_below > 0 ? 0.9 * t + static_cast<double>(s.legend_below) * 1.6 * t : 0.0);
+  const double frame_h = std::floor(static_cast<double>(s.height) - top - bottom);
+  auto no_room = [&] {
+    return std::invalid_argument(std::string(where) + ": " + std::to_string(s.width) + "x" + std::to_string(s.height) +
+                                 " leaves no room for the plot; raise width/height or lower padding, font_scale or the legend's names");
+  };
+  if (frame_h < 3 + 2 * s.inset + 8) throw no_room();
+  if (y.ticks.empty() && s.ticks)
+    y = nice_axis(y.lo, y.hi, std::clamp<std::int64_t>(static_cast<std::int64_t>(frame_h / (3.5 * t)), 2, 8));
+  const double left = s.pad + (s.y_title.empty() ? 0.0 : 1.3 * t + gap) + (s.ticks ? widest(y.labels, t) + gap + tick : 0.5 * t);
+  const double right = s.pad + (s.legend_width > 0 ? 1.2 * t + s.legend_width : 1.5 * t);
+  const double frame_w = std::floor(static_cast<double>(s.width) - left - right);
+  if (frame_w < 3 + 2 * s.inset + 8) throw no_room();
+  axes_frame f;
+  f.x0 = std::ceil(left), f.y0 = std::ceil(top), f.x1 = f.x0 + frame_w, f.y1 = f.y0 + frame_h, f.inset = s.inset;
+  f.legend_y = f.y1 + under + 0.9 * t;
+  f.y = y;
+  f.x.lo = xlo, f.x.hi = xhi;
+  if (s.ticks)
+    for (std::int64_t target = std::clamp<std::int64_t>(static_cast<std::int64_t>(frame_w / (7 * t)), 2, 8);; --target) {
+      f.x = nice_axis(xlo, xhi, target);
+      double used = 0;
+      for (const auto& l : f.x.labels) used += plplot_page::text_width(l, t) + 1.5 * t;
+      if (used <= frame_w || target <= 1) break;
+    }
+  return f;
+}
+
+/// The title, grid lines at the y ticks (when asked), the frame, the ticks with their labels and
+/// the axis titles.
+inline void draw_axes(plplot_page& page, const axes_frame& f, const axes_spec& s, bool y_grid) {
+  const double t = s.label, tick = 0.45 * t, gap = 0.5 * t;
+  const page_colour ink = pc(black);
+  if (!s.title.empty()) {
+    const double room = static_cast<double>(s.width) - 2 * s.pad;
+    const double full = plplot_page::text_width(s.title, s.title_size, true);
+    const double size = full > room ? std::max(0.6, room / full) * s.title_size : s.title_size;
+    const double w = plplot_page::text_width(s.title, size, true);
+    const double cx = std::clamp((f.x0 + f.x1) / 2, s.pad + w / 2, static_cast<double>(s.width) - s.pad - w / 2);
+    page.text(cx, s.pad + 0.5 * s.title_size + 0.2 * t, s.title, size, 0.5, ink, false, true);
+  }
+  if (y_grid)
+    for (const double v : f.y.ticks)
+      page.fill_rect(f.x0 + 1, std::floor(f.to_y(v)), f.x1 - f.x0 - 2, 1, pc(plot_grid_grey));
+  page.outline_rect(f.x0, f.y0, f.x1 - f.x0, f.y1 - f.y0, ink);
+  if (s.ticks) {
+    for (std::size_t k = 0; k < f.x.ticks.size(); ++k) {
+      const double x = std::floor(f.to_x(f.x.ticks[k])) + 0.5;
+      page.polyline({x, x}, {f.y1, f.y1 + tick}, ink, 1.0);
+      page.text(x, f.y1 + tick + gap + 0.5 * t, f.x.labels[k], t, 0.5, ink);
+    }
+    for (std::size_t k = 0; k < f.y.ticks.size(); ++k) {
+      const double y = std::floor(f.to_y(f.y.ticks[k])) + 0.5;
+      page.polyline({f.x0 - tick, f.x0}, {y, y}, ink, 1.0);
+      page.text(f.x0 - tick - gap, y, f.y.labels[k], t, 1.0, ink);
+    }
+  }
+  if (!s.x_title.empty())
+    page.text((f.x0 + f.x1) / 2, f.y1 + (s.ticks ? tick + gap + 1.3 * t : 0.5 * t) + gap + 0.5 * t, s.x_title, t, 0.5, ink);
+  if (!s.y_title.empty()) page.text(s.pad + 0.65 * t, (f.y0 + f.y1) / 2, s.y_title, t, 0.5, ink, /*vertical=*/true);
+}
+
+/// Where a legend goes: right of the frame in one column, or below it in columns of `rows` (filled
+/// column by column) `entry` pixels wide.
+struct legend_place {
+  double x = 0, y = 0, entry = 0;
+  std::int64_t rows = 1;
+  /// The top-left corner of entry k.
+  std::pair<double, double> slot(std::size_t k, double t) const {
+    const auto row = static_cast<std::int64_t>(k) % rows, column = static_cast<std::int64_t>(k) / rows;
+    return {std::floor(x + static_cast<double>(column) * (entry + 2 * t)), std::floor(y + static_cast<double>(row) * 1.6 * t)};
+  }
+};
+
+/// Puts a legend of `count` entries `entry` pixels wide right of the frame, or below it when
+/// entries are wider than 30% of the image: in as many columns as fit.
+inline void place_legend(axes_spec& s, std::size_t count, double entry) {
+  if (entry <= 0.3 * static_cast<double>(s.width)) {
+    s.legend_width = entry;
+    return;
+  }
+  const double room = static_cast<double>(s.width) - 2 * s.pad - 6 * s.label;
+  const auto columns = std::clamp<std::int64_t>(static_cast<std::int64_t>((room + 2 * s.label) / (entry + 2 * s.label)), 1,
+                                                static_cast<std::int64_t>(count));
+  s.legend_below = (static_cast<std::int64_t>(count) + columns - 1) / columns;
+}
+
+inline legend_place legend_of(const axes_spec& s, const axes_frame& f, std::size_t count, double entry) {
+  legend_place p;
+  p.entry = entry;
+  if (s.legend_below > 0)
+    p.x = f.x0, p.y = f.legend_y, p.rows = s.legend_below;
+  else
+    p.x = f.x1 + 1.2 * s.label, p.y = f.y0, p.rows = static_cast<std::int64_t>(count);
+  return p;
+}
+
+/// A legend of square swatches, one per name.
+inline void draw_legend(plplot_page& page, const legend_place& p, const std::vector<std::string>& names,
+                        const std::vector<rgb>& colours, double t) {
+  for (std::size_t k = 0; k < names.size(); ++k) {
+    const auto [x, y] = p.slot(k, t);
+    page.fill_rect(x, y, std::round(t), std::round(t), pc(colours[k]));
+    page.text(x + 1.6 * t, y + 0.5 * std::round(t), names[k], t, 0.0, pc(black));
+  }
+}
+
+/// A legend's entry: a swatch, a gap and the widest name.
+inline double legend_width(const std::vector<std::string>& names, double t) { return 1.6 * t + widest(names, t); }
+
+inline void check_legend_fits(std::size_t rows, const axes_spec& s, const axes_frame& f, const char* where, const char* what,
+                              std::int64_t height) {
+  if (s.legend_below == 0 && static_cast<double>(rows) * 1.6 * s.label > f.y1 - f.y0 + 0.6 * s.label)
+    throw std::invalid_argument(std::string(where) + ": a legend of " + std::to_string(rows) + " " + what +
+                                " does not fit in " + std::to_string(height) +
+                                " pixels; raise height, lower font_scale or turn the legend off");
+}
+
+inline at::Tensor plplot_heatmap(const std::vector<double>& v, std::int64_t rows, std::int64_t cols, const heatmap_options& o) {
+  constexpr const char* where = "cebm::eval::heatmap";
+  const plplot_text_sizes sizes(o.font_scale());
+  const double t = sizes.label, gap = 0.6 * t, m = static_cast<double>(o.margin());
+  const double cell = static_cast<double>(o.cell());
+  std::vector<std::string> row_labels, col_labels;
+  if (o.show_indices()) {
+    for (std::int64_t r = 0; r < rows; ++r) row_labels.push_back(class_label(o.class_names(), r));
+    for (std::int64_t c = 0; c < cols; ++c) col_labels.push_back(class_label(o.class_names(), c));
+  }
+  const double row_w = widest(row_labels, t), col_w = widest(col_labels, t);
+  const bool col_vertical = col_w > cell - 4;
+  const std::int64_t row_stride = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(1.4 * t / cell)));
+  const std::int64_t col_stride = std::max<std::int64_t>(
+      1, static_cast<std::int64_t>(std::ceil((col_vertical ? 1.4 * t : col_w + gap) / cell)));
+
+  const plot_axis bar = nice_axis(o.value_min(), o.value_max(), 5);
+  const double bar_w = std::max(10.0, std::round(1.2 * t)), bar_tick = 0.4 * t;
+  const double right = o.colorbar() ? 1.5 * t + bar_w + 1 + bar_tick + 0.3 * t + widest(bar.labels, t) : 0.0;
+  const double title_w = plplot_page::text_width(o.title(), sizes.title, true);
+
+  double top = m + (o.title().empty() ? 0.0 : sizes.title + t);
+  if (o.colorbar()) top = std::max(top, m + 0.7 * t);  // half of the top bar label
+  const double left = m + (o.row_title().empty() ? 0.0 : 1.3 * t + gap) + (o.show_indices() ? row_w + gap : 0.0);
+  const double labels_below = o.show_indices() ? gap + (col_vertical ? col_w : 1.3 * t) : 0.0;
+  double below = labels_below + (o.column_title().empty() ? 0.0 : gap + 1.3 * t);
+  if (o.colorbar()) below = std::max(below, 0.7 * t);
+  const std::int64_t gx = static_cast<std::int64_t>(std::ceil(left)), gy = static_cast<std::int64_t>(std::ceil(top));
+  const std::int64_t grid_w = cols * o.cell(), grid_h = rows * o.cell();
+  const double content_w = static_cast<double>(gx + grid_w) + right;
+  const std::int64_t width = static_cast<std::int64_t>(std::ceil(
+      std::max({content_w + m, title_w + 2 * m,
+                static_cast<double>(gx) + plplot_page::text_width(o.column_title(), t) + m})));
+  const std::int64_t height = static_cast<std::int64_t>(
+      std::ceil(std::max(static_cast<double>(gy + grid_h) + below + m,
+                         static_cast<double>(gy) + plplot_page::text_width(o.row_title(), t) + m)));
+
+  plplot_page page(width, height, where);
+  const page_colour ink = pc(black);
+  auto colour = [&](double value) { return viridis((value - o.value_min()) / (o.value_max() - o.value_min())); };
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t c = 0; c < cols; ++c)
+      page.fill_rect(static_cast<double>(gx + c * o.cell()), static_cast<double>(gy + r * o.cell()), cell, cell,
+                     pc(colour(v[r * cols + c])));
+
+  if (o.show_values()) {
+    double size = 9.0 * o.value_font_scale(), widest_value = 0;
+    for (double x : v) widest_value = std::max(widest_value, plplot_page::text_width(plot_format("%.2f", x), size));
+    if (widest_value + 4 > cell) size *= (cell - 4) / widest_value;
+    if (size >= 6 && 1.3 * size + 2 <= cell)
+      for (std::int64_t r = 0; r < rows; ++r)
+        for (std::int64_t c = 0; c < cols; ++c) {
+          const double x = v[r * cols + c];
+          page.text(static_cast<double>(gx) + (static_cast<double>(c) + 0.5) * cell,
+                    static_cast<double>(gy) + (static_cast<double>(r) + 0.5) * cell, plot_format("%.2f", x), size, 0.5,
+                    pc(contrasting_text(colour(x))));
+        }
+  }
+  if (o.show_indices()) {
+    for (std::int64_t r = 0; r < rows; r += row_stride)
+      page.text(static_cast<double>(gx) - gap, static_cast<double>(gy) + (static_cast<double>(r) + 0.5) * cell, row_labels[r], t,
+                1.0, ink);
+    for (std::int64_t c = 0; c < cols; c += col_stride) {
+      const double x = static_cast<double>(gx) + (static_cast<double>(c) + 0.5) * cell, y = static_cast<double>(gy + grid_h) + gap;
+      if (col_vertical)
+        page.text(x, y, col_labels[c], t, 1.0, ink, /*vertical=*/true);
+      else
+        page.text(x, y + 0.5 * t, col_labels[c], t, 0.5, ink);
+    }
+  }
+  if (!o.row_title().empty())
+    page.text(m + 0.65 * t, static_cast<double>(gy) + 0.5 * static_cast<double>(grid_h), o.row_title(), t, 0.5, ink,
+              /*vertical=*/true);
+  if (!o.column_title().empty())
+    page.text(static_cast<double>(gx) + 0.5 * static_cast<double>(grid_w),
+              static_cast<double>(gy + grid_h) + labels_below + gap + 0.5 * t, o.column_title(), t, 0.5, ink);
+  if (!o.title().empty()) {
+    const double cx = std::clamp(static_cast<double>(gx) + 0.5 * static_cast<double>(grid_w), m + title_w / 2,
+                                 static_cast<double>(width) - m - title_w / 2);
+    page.text(cx, m + 0.5 * sizes.title + 0.2 * t, o.title(), sizes.title, 0.5, ink, false, true);
+  }
+  if (o.colorbar()) {
+    const double bx = std::round(static_cast<double>(gx + grid_w) + 1.5 * t);
+    for (std::int64_t y = 0; y < grid_h; ++y)
+      page.fill_rect(bx, static_cast<double>(gy + y), bar_w, 1,
+                     pc(viridis(grid_h == 1 ? 1.0 : 1.0 - static_cast<double>(y) / static_cast<double>(grid_h - 1))));
+    page.outline_rect(bx - 1, static_cast<double>(gy) - 1, bar_w + 2, static_cast<double>(grid_h) + 2, ink);
+    for (std::size_t k = 0; k < bar.ticks.size(); ++k) {
+      const double u = (bar.ticks[k] - o.value_min()) / (o.value_max() - o.value_min());
+      const double y = std::floor(static_cast<double>(gy) + (1 - u) * static_cast<double>(grid_h - 1)) + 0.5;
+      page.polyline({bx + bar_w + 1, bx + bar_w + 1 + bar_tick}, {y, y}, ink, 1.0);
+      page.text(bx + bar_w + 1 + bar_tick + 0.3 * t, y, bar.labels[k], t, 0.0, ink);
+    }
+  }
+  return page.finish();
+}
+
+inline at::Tensor plplot_scatter(const std::vector<double>& xy, const std::int64_t* l, std::int64_t n, std::int64_t k,
+                                 const double lo[2], const double hi[2], const scatter_options& o) {
+  constexpr const char* where = "cebm::eval::scatter";
+  const plplot_text_sizes sizes(o.font_scale());
+  const double t = sizes.label;
+  std::vector<std::string> names;
+  std::vector<rgb> colours;
+  for (std::int64_t c = 0; c < k; ++c) names.push_back(class_label(o.class_names(), c)), colours.push_back(tab10(c));
+  axes_spec s;
+  s.width = o.width(), s.height = o.height(), s.pad = static_cast<double>(o.padding()), s.label = t, s.title_size = sizes.title;
+  s.title = o.title(), s.x_title = o.x_title(), s.y_title = o.y_title();
+  if (o.legend()) place_legend(s, names.size(), legend_width(names, t));
+  s.inset = static_cast<double>(o.marker_radius()) + 1;
+  s.ticks = o.show_limits();
+  plot_axis y_axis;
+  y_axis.lo = lo[1], y_axis.hi = hi[1];
+  const axes_frame f = layout_axes(s, lo[0], hi[0], y_axis, where);
+  if (o.legend()) check_legend_fits(names.size(), s, f, where, "classes", o.height());
+
+  plplot_page page(o.width(), o.height(), where);
+  draw_axes(page, f, s, /*y_grid=*/false);
+  const double r = static_cast<double>(o.marker_radius()) + 0.5;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double x = f.to_x(xy[2 * i]), y = f.to_y(xy[2 * i + 1]);
+    const page_colour c = pc(tab10(l[i]), o.marker_opacity());
+    if (o.marker() == marker_shape::disc)
+      page.disc(x, y, r, c);
+    else
+      page.fill_rect(x - r, y - r, 2 * r, 2 * r, c);
+  }
+  if (o.legend()) draw_legend(page, legend_of(s, f, names.size(), legend_width(names, t)), names, colours, t);
+  return page.finish();
+}
+
+inline at::Tensor plplot_line_chart(const std::vector<line_series>& series, double xlo, double xhi,
+                                    const line_chart_options& o) {
+  constexpr const char* where = "cebm::eval::line_chart";
+  const plplot_text_sizes sizes(o.font_scale());
+  const double t = sizes.label;
+  std::vector<std::string> names;
+  for (const auto& sr : series) names.push_back(sr.name);
+  axes_spec s;
+  s.width = o.width(), s.height = o.height(), s.pad = static_cast<double>(o.padding()), s.label = t, s.title_size = sizes.title;
+  s.title = o.title(), s.x_title = o.x_title(), s.y_title = o.y_title();
+  const double entry = 2.8 * t + widest(names, t);
+  if (o.legend()) place_legend(s, names.size(), entry);
+  s.inset = static_cast<double>(o.marker_radius()) + 1;
+  plot_axis y_axis;
+  y_axis.lo = o.y_min(), y_axis.hi = o.y_max();
+  for (std::int64_t k = 0; k < o.y_ticks(); ++k) {
+    const double v = o.y_min() + (o.y_max() - o.y_min()) * static_cast<double>(k) / static_cast<double>(o.y_ticks() - 1);
+    y_axis.ticks.push_back(v), y_axis.labels.push_back(plot_format("%g", v));
+  }
+  const axes_frame f = layout_axes(s, xlo, xhi, y_axis, where);
+  if (o.legend()) check_legend_fits(series.size(), s, f, where, "series", o.height());
+
+  plplot_page page(o.width(), o.height(), where);
+  draw_axes(page, f, s, /*y_grid=*/true);
+  const double r = static_cast<double>(o.marker_radius()) + 0.5, thickness = static_cast<double>(o.thickness());
+  for (const auto& sr : series) {
+    std::vector<double> xs, ys;
+    for (std::size_t i = 0; i < sr.x.size(); ++i) xs.push_back(f.to_x(sr.x[i])), ys.push_back(f.to_y(sr.y[i]));
+    page.polyline(xs, ys, pc(tab10(sr.colour)), thickness);
+  }
+  for (const auto& sr : series)
+    for (std::size_t i = 0; i < sr.x.size(); ++i) page.disc(f.to_x(sr.x[i]), f.to_y(sr.y[i]), r, pc(tab10(sr.colour)));
+  const legend_place place = legend_of(s, f, series.size(), entry);
+  if (o.legend())
+    for (std::size_t k = 0; k < series.size(); ++k) {
+      const auto [x, top] = place.slot(k, t);
+      const double y = top + 0.5 * std::round(t);
+      const page_colour c = pc(tab10(series[k].colour));
+      page.polyline({x, x + 2.2 * t}, {y, y}, c, std::max(thickness, 3.0));
+      page.disc(x + 1.1 * t, y, r, c);
+      page.text(x + 2.8 * t, y, series[k].name, t, 0.0, pc(black));
+    }
+  return page.finish();
+}
+
+inline at::Tensor plplot_histogram(const std::vector<histogram_series>& series, const std::vector<std::vector<double>>& heights,
+                                   double lo, double hi, double top, const histogram_options& o) {
+  constexpr const char* where = "cebm::eval::histogram";
+  const plplot_text_sizes sizes(o.font_scale());
+  const double t = sizes.label;
+  std::vector<std::string> names;
+  std::vector<rgb> colours;
+  for (const auto& sr : series) names.push_back(sr.name), colours.push_back(tab10(sr.colour));
+  axes_spec s;
+  s.width = o.width(), s.height = o.height(), s.pad = static_cast<double>(o.padding()), s.label = t, s.title_size = sizes.title;
+  s.title = o.title(), s.x_title = o.x_title(), s.y_title = o.y_title();
+  if (o.legend()) place_legend(s, names.size(), legend_width(names, t));
+  plot_axis y_axis;
+  y_axis.lo = 0, y_axis.hi = top;
+  const axes_frame f = layout_axes(s, lo, hi, y_axis, where);
+  if (o.legend()) check_legend_fits(series.size(), s, f, where, "series", o.height());
+
+  plplot_page page(o.width(), o.height(), where);
+  draw_axes(page, f, s, /*y_grid=*/true);
+  const std::int64_t bins = o.bins();
+  for (std::size_t k = 0; k < series.size(); ++k) {
+    // The outline: along the bins' tops, down to zero at both ends.
+    std::vector<double> xs{f.to_x(lo)}, ys{f.to_y(0)};
+    for (std::int64_t b = 0; b < bins; ++b) {
+      const double y = f.to_y(heights[k][b]);
+      xs.push_back(f.to_x(lo + (hi - lo) * static_cast<double>(b) / static_cast<double>(bins))), ys.push_back(y);
+      xs.push_back(f.to_x(lo + (hi - lo) * static_cast<double>(b + 1) / static_cast<double>(bins))), ys.push_back(y);
+    }
+    xs.push_back(f.to_x(hi)), ys.push_back(f.to_y(0));
+    if (o.opacity() > 0) page.polygon(xs, ys, pc(colours[k], o.opacity()));
+    page.polyline(xs, ys, pc(colours[k]), 1.5);
+  }
+  page.outline_rect(f.x0, f.y0, f.x1 - f.x0, f.y1 - f.y0, pc(black));  // over the fills' edges
+  if (o.legend()) draw_legend(page, legend_of(s, f, names.size(), legend_width(names, t)), names, colours, t);
+  return page.finish();
+}
+
+#endif  // CEBM_HAS_PLPLOT
+
+}  // namespace detail
+
 CEBM_INLINE at::Tensor heatmap(const at::Tensor& matrix, const heatmap_options& o) {
   constexpr const char* where = "cebm::eval::heatmap";
   if (!matrix.defined() || matrix.dim() != 2 || matrix.numel() == 0)
@@ -135,13 +604,36 @@ CEBM_INLINE at::Tensor heatmap(const at::Tensor& matrix, const heatmap_options& 
   if (!(o.value_max() > o.value_min()) || !std::isfinite(o.value_min()) || !std::isfinite(o.value_max()))
     throw std::invalid_argument(std::string(where) + ": need finite value_min < value_max, got " +
                                 detail::plot_format("%g", o.value_min()) + " and " + detail::plot_format("%g", o.value_max()));
+  const std::int64_t rows = matrix.size(0), cols = matrix.size(1);
+  if (!o.class_names().empty() && rows != cols)
+    throw std::invalid_argument(std::string(where) + ": class_names name the rows and the columns, but the matrix is " +
+                                std::to_string(rows) + " x " + std::to_string(cols));
+  detail::check_class_names(o.class_names(), rows, where,
+                            "a " + std::to_string(rows) + " x " + std::to_string(cols) + " matrix");
   const std::vector<double> v = detail::plot_finite_values(matrix, where, "matrix");
-  const std::int64_t rows = matrix.size(0), cols = matrix.size(1), cell = o.cell(), s = o.font_scale();
+#if CEBM_HAS_PLPLOT
+  if (detail::use_plplot(o.backend(), where)) return detail::plplot_heatmap(v, rows, cols, o);
+#else
+  detail::use_plplot(o.backend(), where);
+#endif
+  const std::int64_t cell = o.cell(), s = o.font_scale();
   const std::int64_t gap = 3 * s, th = canvas::text_height(s);
 
-  std::int64_t index_width = 0;
-  if (o.show_indices()) index_width = canvas::text_width(std::to_string(rows - 1), s) + gap;
+  std::vector<std::string> row_labels, col_labels;
+  std::int64_t index_width = 0, col_widest = 0;
+  if (o.show_indices()) {
+    for (std::int64_t r = 0; r < rows; ++r) {
+      row_labels.push_back(detail::class_label(o.class_names(), r));
+      index_width = std::max(index_width, canvas::text_width(row_labels.back(), s));
+    }
+    for (std::int64_t c = 0; c < cols; ++c) {
+      col_labels.push_back(detail::class_label(o.class_names(), c));
+      col_widest = std::max(col_widest, canvas::text_width(col_labels.back(), s));
+    }
+    index_width += gap;
+  }
   const std::int64_t row_title_width = o.row_title().empty() ? 0 : th + gap;
+  const std::int64_t title_height = o.title().empty() ? 0 : th + gap;
   const std::int64_t below = (o.show_indices() ? gap + th : 0) + (o.column_title().empty() ? 0 : gap + th);
   const std::string bar_lo = detail::plot_format("%.2f", o.value_min()), bar_hi = detail::plot_format("%.2f", o.value_max());
   const std::int64_t bar_width = 4 * s + 8;
@@ -149,10 +641,11 @@ CEBM_INLINE at::Tensor heatmap(const at::Tensor& matrix, const heatmap_options& 
                                  ? 2 * gap + bar_width + gap + std::max(canvas::text_width(bar_lo, s), canvas::text_width(bar_hi, s))
                                  : 0;
   // Titles longer than the grid widen the image rather than being cut.
-  const std::int64_t gx = o.margin() + row_title_width + index_width, gy = o.margin();
+  const std::int64_t gx = o.margin() + row_title_width + index_width, gy = o.margin() + title_height;
   const std::int64_t grid_w = cols * cell, grid_h = rows * cell;
-  const std::int64_t width =
-      std::max(gx + grid_w + right, gx + canvas::text_width(o.column_title(), s)) + o.margin();
+  const std::int64_t width = std::max({gx + grid_w + right, gx + canvas::text_width(o.column_title(), s),
+                                       o.margin() + canvas::text_width(o.title(), s)}) +
+                             o.margin();
   const std::int64_t height = std::max(gy + grid_h, gy + canvas::text_width(o.row_title(), s)) + below + o.margin();
   canvas cv(width, height, white);
 
@@ -175,17 +668,16 @@ CEBM_INLINE at::Tensor heatmap(const at::Tensor& matrix, const heatmap_options& 
   }
 
   if (o.show_indices()) {
-    // Every k-th index, k the smallest stride at which neighbouring labels keep a gap.
-    const std::int64_t widest = canvas::text_width(std::to_string(cols - 1), s);
-    const std::int64_t col_stride = (widest + gap + cell - 1) / cell, row_stride = (th + s + cell - 1) / cell;
-    for (std::int64_t r = 0; r < rows; r += row_stride) {
-      const std::string label = std::to_string(r);
-      cv.text(gx - gap - canvas::text_width(label, s), gy + r * cell + (cell - th) / 2, label, black, s);
-    }
-    for (std::int64_t c = 0; c < cols; c += col_stride) {
-      const std::string label = std::to_string(c);
-      cv.text(gx + c * cell + (cell - canvas::text_width(label, s)) / 2, gy + grid_h + gap, label, black, s);
-    }
+    // Every k-th label, k the smallest stride at which neighbouring labels keep a gap.
+    const std::int64_t col_stride = (col_widest + gap + cell - 1) / cell, row_stride = (th + s + cell - 1) / cell;
+    for (std::int64_t r = 0; r < rows; r += row_stride)
+      cv.text(gx - gap - canvas::text_width(row_labels[r], s), gy + r * cell + (cell - th) / 2, row_labels[r], black, s);
+    for (std::int64_t c = 0; c < cols; c += col_stride)
+      cv.text(gx + c * cell + (cell - canvas::text_width(col_labels[c], s)) / 2, gy + grid_h + gap, col_labels[c], black, s);
+  }
+  if (!o.title().empty()) {
+    const std::int64_t len = canvas::text_width(o.title(), s);
+    cv.text(std::clamp(gx + (grid_w - len) / 2, o.margin(), width - o.margin() - len), o.margin(), o.title(), black, s);
   }
   if (!o.row_title().empty()) {
     const std::int64_t len = canvas::text_width(o.row_title(), s);
@@ -223,35 +715,47 @@ CEBM_INLINE at::Tensor scatter(const at::Tensor& points, const at::Tensor& label
   if (o.marker_radius() < 0 || o.font_scale() < 1 || o.padding() < 0 || o.classes() < 0 || !(o.margin() >= 0))
     throw std::invalid_argument(std::string(where) +
                                 ": marker_radius, padding, classes and margin must be >= 0 and font_scale >= 1");
+  if (!(o.marker_opacity() > 0 && o.marker_opacity() <= 1))
+    throw std::invalid_argument(std::string(where) + ": marker_opacity must be in (0, 1], got " +
+                                detail::plot_format("%g", o.marker_opacity()));
+  // The classes: as set, else as many as named, else max label + 1.
+  const std::int64_t named = static_cast<std::int64_t>(o.class_names().size());
+  const std::int64_t bound = o.classes() > 0 ? o.classes() : named;
+  if (o.classes() > 0) detail::check_class_names(o.class_names(), o.classes(), where, "classes(" + std::to_string(o.classes()) + ")");
   const std::vector<double> xy = detail::plot_finite_values(points, where, "points");
   const at::Tensor lab = labels.detach().to(at::kCPU).contiguous();
   const std::int64_t n = points.size(0), *l = lab.data_ptr<std::int64_t>();
   std::int64_t max_label = -1;
   for (std::int64_t i = 0; i < n; ++i) {
-    if (l[i] < 0 || (o.classes() > 0 && l[i] >= o.classes()))
+    if (l[i] < 0 || (bound > 0 && l[i] >= bound))
       throw std::invalid_argument(std::string(where) + ": label " + std::to_string(i) + " is " + std::to_string(l[i]) +
-                                  ", outside [0, " + (o.classes() > 0 ? std::to_string(o.classes()) : std::string("inf")) + ")");
+                                  ", outside [0, " + (bound > 0 ? std::to_string(bound) : std::string("inf")) + ")" +
+                                  (o.classes() == 0 && named > 0 ? " (the classes that class_names names)" : ""));
     max_label = std::max(max_label, l[i]);
   }
-  const std::int64_t k = o.classes() > 0 ? o.classes() : max_label + 1;
+  const std::int64_t k = bound > 0 ? bound : max_label + 1;
 
   double lo[2], hi[2];
   for (int d = 0; d < 2; ++d) {
     lo[d] = hi[d] = xy[d];
     for (std::int64_t i = 0; i < n; ++i) lo[d] = std::min(lo[d], xy[2 * i + d]), hi[d] = std::max(hi[d], xy[2 * i + d]);
-    const double span = hi[d] - lo[d];
-    if (span > 0)
-      lo[d] -= o.margin() * span, hi[d] += o.margin() * span;
-    else
-      lo[d] -= 0.5, hi[d] += 0.5;
+    std::tie(lo[d], hi[d]) = detail::widened(lo[d], hi[d], o.margin());
   }
+#if CEBM_HAS_PLPLOT
+  if (detail::use_plplot(o.backend(), where)) return detail::plplot_scatter(xy, l, n, k, lo, hi, o);
+#else
+  detail::use_plplot(o.backend(), where);
+#endif
 
   const std::int64_t s = o.font_scale(), th = canvas::text_height(s), gap = 3 * s, pad = o.padding();
   const std::int64_t r = o.marker_radius();
+  const std::int64_t title_height = o.title().empty() ? 0 : th + gap;
   std::int64_t legend_w = 0;
   if (o.legend()) {
-    legend_w = th + gap + canvas::text_width(std::to_string(k - 1), s);
-    if (k * (th + 2 * s) > o.height() - 2 * pad)
+    std::int64_t names_w = 0;
+    for (std::int64_t c = 0; c < k; ++c) names_w = std::max(names_w, canvas::text_width(detail::class_label(o.class_names(), c), s));
+    legend_w = th + gap + names_w;
+    if (k * (th + 2 * s) > o.height() - 2 * pad - title_height)
       throw std::invalid_argument(std::string(where) + ": a legend of " + std::to_string(k) + " classes does not fit in " +
                                   std::to_string(o.height()) + " pixels; raise height or turn the legend off");
   }
@@ -259,7 +763,7 @@ CEBM_INLINE at::Tensor scatter(const at::Tensor& points, const at::Tensor& label
   const std::string ylo = detail::plot_format("%.3g", lo[1]), yhi = detail::plot_format("%.3g", hi[1]);
   const std::int64_t ylabel_w =
       o.show_limits() ? std::max(canvas::text_width(ylo, s), canvas::text_width(yhi, s)) + gap : 0;
-  const std::int64_t fx0 = pad + ylabel_w, fy0 = pad;
+  const std::int64_t fx0 = pad + ylabel_w, fy0 = pad + title_height;
   const std::int64_t fx1 = o.width() - 1 - pad - (o.legend() ? legend_w + 2 * gap : 0);
   const std::int64_t fy1 = o.height() - 1 - pad - (o.show_limits() ? th + gap : 0);
   const std::int64_t span_x = fx1 - fx0 - 2 * r - 4, span_y = fy1 - fy0 - 2 * r - 4;
@@ -268,6 +772,7 @@ CEBM_INLINE at::Tensor scatter(const at::Tensor& points, const at::Tensor& label
                                 " leaves no room for the plot; raise width/height or lower padding and marker_radius");
 
   canvas cv(o.width(), o.height(), white);
+  if (!o.title().empty()) cv.text(std::max(pad, (fx0 + fx1 - canvas::text_width(o.title(), s)) / 2), pad, o.title(), black, s);
   cv.outline_rect(fx0, fy0, fx1 - fx0 + 1, fy1 - fy0 + 1, black);
   for (std::int64_t i = 0; i < n; ++i) {
     const std::int64_t px = fx0 + r + 2 + std::lround((xy[2 * i] - lo[0]) / (hi[0] - lo[0]) * span_x);
@@ -288,7 +793,7 @@ CEBM_INLINE at::Tensor scatter(const at::Tensor& points, const at::Tensor& label
     for (std::int64_t c = 0; c < k; ++c) {
       const std::int64_t ly = fy0 + c * (th + 2 * s);
       cv.fill_rect(lx, ly, th, th, tab10(c));
-      cv.text(lx + th + gap, ly, std::to_string(c), black, s);
+      cv.text(lx + th + gap, ly, detail::class_label(o.class_names(), c), black, s);
     }
   }
   return cv.to_tensor();
@@ -322,9 +827,15 @@ CEBM_INLINE at::Tensor line_chart(const std::vector<line_series>& series, const 
   }
   if (!(xhi >= xlo)) throw std::invalid_argument(std::string(where) + ": no points to draw");
   if (xhi == xlo) xlo -= 0.5, xhi += 0.5;
+#if CEBM_HAS_PLPLOT
+  if (detail::use_plplot(o.backend(), where)) return detail::plplot_line_chart(series, xlo, xhi, o);
+#else
+  detail::use_plplot(o.backend(), where);
+#endif
 
   const std::int64_t s = o.font_scale(), th = canvas::text_height(s), gap = 3 * s, pad = o.padding();
   const std::int64_t m = o.marker_radius() + 2;
+  const std::int64_t title_height = o.title().empty() ? 0 : th + gap;
   std::vector<std::string> ticks;
   std::int64_t tick_w = 0;
   for (std::int64_t k = 0; k < o.y_ticks(); ++k) {
@@ -335,11 +846,11 @@ CEBM_INLINE at::Tensor line_chart(const std::vector<line_series>& series, const 
   std::int64_t legend_w = 0;
   if (o.legend()) {
     for (const auto& sr : series) legend_w = std::max(legend_w, th + gap + canvas::text_width(sr.name, s));
-    if (static_cast<std::int64_t>(series.size()) * (th + 2 * s) > o.height() - 2 * pad)
+    if (static_cast<std::int64_t>(series.size()) * (th + 2 * s) > o.height() - 2 * pad - title_height)
       throw std::invalid_argument(std::string(where) + ": a legend of " + std::to_string(series.size()) +
                                   " series does not fit in " + std::to_string(o.height()) + " pixels; raise height");
   }
-  const std::int64_t fx0 = pad + tick_w + gap, fy0 = pad + th / 2;
+  const std::int64_t fx0 = pad + tick_w + gap, fy0 = pad + title_height + th / 2;
   const std::int64_t fx1 = o.width() - 1 - pad - (o.legend() ? legend_w + 2 * gap : 0);
   const std::int64_t fy1 = o.height() - 1 - pad - (th + gap) - (o.x_title().empty() ? 0 : th + gap);
   const std::int64_t span_x = fx1 - fx0 - 2 * m, span_y = fy1 - fy0 - 2 * m;
@@ -352,6 +863,7 @@ CEBM_INLINE at::Tensor line_chart(const std::vector<line_series>& series, const 
   };
 
   canvas cv(o.width(), o.height(), white);
+  if (!o.title().empty()) cv.text(std::max(pad, (fx0 + fx1 - canvas::text_width(o.title(), s)) / 2), pad, o.title(), black, s);
   constexpr rgb grid{220, 220, 220};
   for (std::int64_t k = 0; k < o.y_ticks(); ++k) {
     const double y = o.y_min() + (o.y_max() - o.y_min()) * static_cast<double>(k) / static_cast<double>(o.y_ticks() - 1);
@@ -367,6 +879,112 @@ CEBM_INLINE at::Tensor line_chart(const std::vector<line_series>& series, const 
   const std::string xl = detail::plot_format("%g", xlo), xh = detail::plot_format("%g", xhi);
   cv.text(fx0, fy1 + gap, xl, black, s);
   cv.text(fx1 + 1 - canvas::text_width(xh, s), fy1 + gap, xh, black, s);
+  if (!o.x_title().empty())
+    cv.text((fx0 + fx1 - canvas::text_width(o.x_title(), s)) / 2, fy1 + 2 * gap + th, o.x_title(), black, s);
+  if (o.legend())
+    for (std::size_t k = 0; k < series.size(); ++k) {
+      const std::int64_t lx = fx1 + 2 * gap, ly = fy0 + static_cast<std::int64_t>(k) * (th + 2 * s);
+      cv.fill_rect(lx, ly, th, th, tab10(series[k].colour));
+      cv.text(lx + th + gap, ly, series[k].name, black, s);
+    }
+  return cv.to_tensor();
+}
+
+CEBM_INLINE at::Tensor histogram(const std::vector<histogram_series>& series, const histogram_options& o) {
+  constexpr const char* where = "cebm::eval::histogram";
+  if (series.empty()) throw std::invalid_argument(std::string(where) + ": no series to draw");
+  if (o.bins() < 1 || o.font_scale() < 1 || o.padding() < 0)
+    throw std::invalid_argument(std::string(where) + ": bins and font_scale must be >= 1 and padding >= 0");
+  if (!(o.tail() >= 0 && o.tail() < 0.5) || !(o.opacity() >= 0 && o.opacity() <= 1))
+    throw std::invalid_argument(std::string(where) + ": tail must be in [0, 0.5) and opacity in [0, 1], got " +
+                                detail::plot_format("%g", o.tail()) + " and " + detail::plot_format("%g", o.opacity()));
+  const bool fixed = std::isfinite(o.value_min()) && std::isfinite(o.value_max());
+  if (fixed && !(o.value_max() > o.value_min()))
+    throw std::invalid_argument(std::string(where) + ": need value_min < value_max, got " +
+                                detail::plot_format("%g", o.value_min()) + " and " + detail::plot_format("%g", o.value_max()));
+  std::vector<std::vector<double>> values;
+  std::vector<double> pooled;
+  for (const auto& sr : series) {
+    const std::string what = "the values of series '" + sr.name + "'";
+    if (!sr.values.defined() || sr.values.dim() != 1 || sr.values.numel() == 0)
+      throw std::invalid_argument(std::string(where) + ": " + what + " must be a non-empty 1-D tensor, got " +
+                                  (sr.values.defined() ? std::string(c10::str(sr.values.sizes())) : std::string("undefined")));
+    if (sr.values.is_complex() || sr.values.scalar_type() == at::kBool)
+      throw std::invalid_argument(std::string(where) + ": " + what + " must be real numbers, got " +
+                                  c10::toString(sr.values.scalar_type()));
+    if (sr.colour < 0) throw std::invalid_argument(std::string(where) + ": series '" + sr.name + "' has a negative colour");
+    values.push_back(detail::plot_finite_values(sr.values, where, what.c_str()));
+    pooled.insert(pooled.end(), values.back().begin(), values.back().end());
+  }
+  // The range: as set, else the pooled values' quantiles (nearest rank).
+  double lo = o.value_min(), hi = o.value_max();
+  if (!fixed) {
+    std::sort(pooled.begin(), pooled.end());
+    const auto rank = [&](double q) {
+      return pooled[static_cast<std::size_t>(std::llround(q * static_cast<double>(pooled.size() - 1)))];
+    };
+    std::tie(lo, hi) = pooled.front() == pooled.back() ? detail::widened(pooled.front(), pooled.back(), 0.0)
+                                                       : std::pair<double, double>(rank(o.tail()), rank(1 - o.tail()));
+  }
+  const std::int64_t bins = o.bins();
+  const double bin_width = (hi - lo) / static_cast<double>(bins);
+  std::vector<std::vector<double>> heights(series.size(), std::vector<double>(static_cast<std::size_t>(bins), 0.0));
+  double top = 0;
+  for (std::size_t k = 0; k < series.size(); ++k) {
+    for (const double x : values[k]) {
+      if (x < lo || x > hi) continue;
+      heights[k][static_cast<std::size_t>(std::min<std::int64_t>(static_cast<std::int64_t>((x - lo) / bin_width), bins - 1))] += 1;
+    }
+    if (o.density())
+      for (double& h : heights[k]) h /= static_cast<double>(values[k].size()) * bin_width;
+    for (const double h : heights[k]) top = std::max(top, h);
+  }
+  top = top > 0 ? 1.05 * top : 1.0;
+#if CEBM_HAS_PLPLOT
+  if (detail::use_plplot(o.backend(), where)) return detail::plplot_histogram(series, heights, lo, hi, top, o);
+#else
+  detail::use_plplot(o.backend(), where);
+#endif
+
+  // The raster: outlines of each series' bars, the limits at the frame's ends.
+  const std::int64_t s = o.font_scale(), th = canvas::text_height(s), gap = 3 * s, pad = o.padding();
+  const std::int64_t title_height = o.title().empty() ? 0 : th + gap;
+  std::int64_t legend_w = 0;
+  if (o.legend()) {
+    for (const auto& sr : series) legend_w = std::max(legend_w, th + gap + canvas::text_width(sr.name, s));
+    if (static_cast<std::int64_t>(series.size()) * (th + 2 * s) > o.height() - 2 * pad - title_height)
+      throw std::invalid_argument(std::string(where) + ": a legend of " + std::to_string(series.size()) +
+                                  " series does not fit in " + std::to_string(o.height()) + " pixels; raise height");
+  }
+  const std::string xl = detail::plot_format("%.3g", lo), xh = detail::plot_format("%.3g", hi);
+  const std::string yl = "0", yh = detail::plot_format("%.3g", top);
+  const std::int64_t ylabel_w = std::max(canvas::text_width(yl, s), canvas::text_width(yh, s)) + gap;
+  const std::int64_t fx0 = pad + ylabel_w, fy0 = pad + title_height;
+  const std::int64_t fx1 = o.width() - 1 - pad - (o.legend() ? legend_w + 2 * gap : 0);
+  const std::int64_t fy1 = o.height() - 1 - pad - (th + gap) - (o.x_title().empty() ? 0 : th + gap);
+  if (fx1 - fx0 < 4 || fy1 - fy0 < 4)
+    throw std::invalid_argument(std::string(where) + ": " + std::to_string(o.width()) + "x" + std::to_string(o.height()) +
+                                " leaves no room for the plot; raise width/height or lower padding");
+  auto column = [&](double x) { return fx0 + 1 + std::lround((x - lo) / (hi - lo) * static_cast<double>(fx1 - fx0 - 2)); };
+  auto row = [&](double y) { return fy1 - 1 - std::lround(y / top * static_cast<double>(fy1 - fy0 - 2)); };
+
+  canvas cv(o.width(), o.height(), white);
+  if (!o.title().empty()) cv.text(std::max(pad, (fx0 + fx1 - canvas::text_width(o.title(), s)) / 2), pad, o.title(), black, s);
+  cv.outline_rect(fx0, fy0, fx1 - fx0 + 1, fy1 - fy0 + 1, black);
+  for (std::size_t k = 0; k < series.size(); ++k) {
+    const rgb c = tab10(series[k].colour);
+    std::int64_t x = column(lo), y = row(0);
+    for (std::int64_t b = 0; b < bins; ++b) {
+      const std::int64_t yb = row(heights[k][b]), xb = column(lo + bin_width * static_cast<double>(b + 1));
+      cv.line(x, y, x, yb, c), cv.line(x, yb, xb, yb, c);
+      x = xb, y = yb;
+    }
+    cv.line(x, y, x, row(0), c);
+  }
+  cv.text(fx0, fy1 + gap, xl, black, s);
+  cv.text(fx1 + 1 - canvas::text_width(xh, s), fy1 + gap, xh, black, s);
+  cv.text(fx0 - gap - canvas::text_width(yh, s), fy0, yh, black, s);
+  cv.text(fx0 - gap - canvas::text_width(yl, s), fy1 + 1 - th, yl, black, s);
   if (!o.x_title().empty())
     cv.text((fx0 + fx1 - canvas::text_width(o.x_title(), s)) / 2, fy1 + 2 * gap + th, o.x_title(), black, s);
   if (o.legend())

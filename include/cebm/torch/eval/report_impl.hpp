@@ -137,6 +137,8 @@ CEBM_INLINE std::string markdown_report(const nlohmann::json& r) {
          << detail::paper(dataset, model, "ood_auroc_grad", name, 2) << " | " << number(s["logp"]["aupr"], 3) << " | "
          << number(s["grad"]["aupr"], 3) << " | " << number(s["logp"]["fpr_at_95_tpr"], 3) << " | "
          << number(s["grad"]["fpr_at_95_tpr"], 3) << " |\n";
+    if (ood.contains("images") && ood["images"].contains("logp"))
+      md << "\n![OOD scores -E(x)](" << ood["images"]["logp"].get<std::string>() << ")\n";
   }
   if (ood.contains("sets") && ood["sets"].begin()->contains("model_score")) {
     md << "\nThe model's own score −s(x) ("
@@ -146,6 +148,8 @@ CEBM_INLINE std::string markdown_report(const nlohmann::json& r) {
     for (const auto& [name, s] : ood["sets"].items())
       md << "| " << name << " | " << number(s["model_score"]["auroc"], 3) << " | " << number(s["model_score"]["aupr"], 3)
          << " | " << number(s["model_score"]["fpr_at_95_tpr"], 3) << " |\n";
+    if (ood.contains("images") && ood["images"].contains("model_score"))
+      md << "\n![OOD scores -s(x)](" << ood["images"]["model_score"].get<std::string>() << ")\n";
   }
 
   // Aggregate posterior.

@@ -101,7 +101,9 @@ inline void conditional_section(evaluation_run& r, sampling_streams& streams) {
     if (ctx.classify) {
       at::Tensor confusion;
       cls_json["classifier"] = judge(cls_start, cls, present, &confusion);
-      cls_json["classifier"]["image"] = r.heat(confusion / confusion.sum(1, true).clamp_min(1), "confusion_class_conditional.png");
+      cls_json["classifier"]["image"] =
+          r.heat(confusion / confusion.sum(1, true).clamp_min(1), "confusion_class_conditional.png",
+                 "Class-conditional samples as the classifier sees them", "condition (class)", "classifier's label");
     }
     cond["class"] = cls_json;
     r.timed("conditional");

@@ -14,7 +14,8 @@ inline void nearest_neighbor_section(evaluation_run& r) {
   auto entry = [&](const at::Tensor& tr, const at::Tensor& te, const std::string& name) {
     const nearest_neighbor_result nn = nearest_neighbor(tr, r.train.labels, te, r.test.labels, r.classes);
     nlohmann::json j = detail::to_json(nn);
-    j["image"] = r.heat(nn.confusion, "confusion_" + name + ".png");
+    j["image"] = r.heat(nn.confusion, "confusion_" + name + ".png",
+                        "1-NN confusion, " + name + " (accuracy " + detail::percent_fixed(nn.accuracy) + ")");
     r.report["nn1"][name] = j;
   };
   entry(r.f_train, r.f_test, "representation");

@@ -23,6 +23,7 @@ inline void representations_section(evaluation_run& r) {
     r.p_test = r.test.images.flatten(1).to(at::kFloat) / 255;
   }
   r.report["representation_dim"] = r.f_train.size(1);
+  if (r.ctx.reporter.representations) r.ctx.reporter.representations(r.f_test, r.test.labels, r.test.images);
   r.timed("representations");
 }
 
