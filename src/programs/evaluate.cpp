@@ -1,7 +1,9 @@
 // Evaluate a trained model the way the CEBM paper does, from a run directory or a checkpoint file:
 // few-label classification, 1-NN with confusion matrices, OOD detection, KL/MI of the aggregate
 // posterior, long-run samples, a PCA embedding and a Fréchet distance. Writes report.json,
-// report.md and PNGs.
+// report.md and PNGs, and (unless --no-tensorboard) a TensorBoard event file beside them: the
+// report's numbers as scalars `eval/...` at the checkpoint's iteration, the test images'
+// representations for the projector, and each OOD set's PR curve against the test set.
 //
 //   evaluate --run runs/cebm_demo                       # its checkpoints/last.pt, report in the run
 //   evaluate --checkpoint runs/gmm/checkpoints/best.pt --out eval/gmm --threads 2
@@ -14,7 +16,10 @@
 
 #include <cebm/torch/data.hpp>
 #include <cebm/torch/eval/learning_curve.hpp>
+#include <cebm/torch/data/class_names.hpp>
 #include <cebm/torch/eval/report.hpp>
+#include <cebm/torch/eval/report_scalars.hpp>
+#include <cebm/torch/io/tensorboard/summary_writer.hpp>
 #include <cebm/torch/programs/shipped_models.hpp>
 #include <cebm/torch/io/checkpoint.hpp>
 #include <cebm/torch/io/progress.hpp>
@@ -35,6 +40,8 @@ struct settings {
   std::int64_t long_run_rounds = -1, fd_epochs = 1, conditional_chains = 8, conditional_steps = 100, is_samples = 1000;
   double ood_noise = 0.01, beta_test = 0, conditional_beta = 1.0;
   bool without_replacement = false, no_pixels = false, no_pixel_full = false, conditional_from_init = false, curve = false;
+  bool no_tensorboard = false;
+  std::int64_t projector_points = 1000;
   std::uint64_t seed = 0;
 };
 
@@ -181,6 +188,26 @@ cebm::eval::evaluation_reporter stderr_evaluation_reporter() {
           }};
 }
 
+/// The evaluation's representations and OOD scores into `events` at `step`, beside the caller's
+/// reporter: the first `points` test images for the projector (labelled by class name), a PR
+/// curve per OOD set and score (the in-distribution test images are the positives).
+cebm::eval::evaluation_reporter with_tensorboard(cebm::eval::evaluation_reporter r, cebm::tensorboard::summary_writer& events,
+                                                 std::int64_t step, const std::string& dataset, std::int64_t points) {
+  r.representations = [&events, step, dataset, points](const at::Tensor& f, const at::Tensor& labels, const at::Tensor& images) {
+    const std::int64_t n = std::min(points, f.size(0));
+    const at::Tensor y = labels.narrow(0, 0, n).cpu();
+    const auto names = cebm::data::class_names(dataset, 1 + y.max().item<std::int64_t>());
+    std::vector<std::string> label_names;
+    for (std::int64_t i = 0; i < n; ++i) label_names.push_back(names.at(static_cast<std::size_t>(y[i].item<std::int64_t>())));
+    events.add_embedding("representation", f.narrow(0, 0, n), label_names, images.narrow(0, 0, n), step);
+  };
+  r.ood_scores = [&events, step](const std::string& score, const std::string& set, const at::Tensor& in, const at::Tensor& out) {
+    const at::Tensor labels = at::cat({at::ones({in.size(0)}, at::kFloat), at::zeros({out.size(0)}, at::kFloat)});
+    events.add_pr_curve("ood/" + set + "/" + score, labels, at::cat({in.cpu(), out.cpu()}).to(at::kDouble), step);
+  };
+  return r;
+}
+
 }  // namespace
 
 namespace cebm::programs {
@@ -238,6 +265,9 @@ int evaluate_main(int argc, char** argv) {
   app.add_option("--preset", s.preset, "for a run that records neither its trainer options nor its preset: the preset it "
                  "was trained with (its kind's default model options with it)")
       ->check(CLI::IsMember({"paper", "demo", "ci"}));
+  app.add_flag("--no-tensorboard", s.no_tensorboard, "write no TensorBoard event file (scalars, projector, PR curves)");
+  app.add_option("--projector-points", s.projector_points, "test images shown in TensorBoard's projector")
+      ->check(cli::positive);
   app.add_option("--seed", s.seed, "random seed");
   app.add_option("--device", s.device, "cpu, cuda or cuda:N");
   app.add_option("--threads", s.threads, "CPU threads for libtorch")->check(cli::positive);
@@ -296,6 +326,12 @@ int evaluate_main(int argc, char** argv) {
       return registry.find(c.kind).evaluate(job);
     };
 
+    // The event file: each evaluation at its checkpoint's iteration, so that TensorBoard shows it
+    // beside the training curves at the step of the model it measured.
+    const std::int64_t step = std::max<std::int64_t>(0, main_checkpoint.iteration);
+    std::optional<cebm::tensorboard::summary_writer> events;
+    if (!s.no_tensorboard) events.emplace(src.out);
+
     // The learning curve first: every kept checkpoint, and last.pt when it is later, then the run's probe.
     cebm::eval::learning_curve curve;
     if (s.curve) {
@@ -315,17 +351,25 @@ int evaluate_main(int argc, char** argv) {
           throw std::runtime_error(kept[i].second + ": holds a '" + c.kind + "' model, the run's last checkpoint a '" +
                                    main_checkpoint.kind + "' model");
         const nlohmann::json point = evaluate(c, kept[i].second, point_options, {});
+        if (events && kept[i].first != step) events->add_scalars(cebm::eval::report_scalars(point), kept[i].first, "eval/");
         curve.points.push_back(cebm::eval::learning_curve_point(point, kept[i].first, kept[i].second));
       }
       if (fs::exists(dir.file("metrics.jsonl")))
         curve.probe = cebm::eval::metric_history(cebm::train::metrics_log::read(dir.file("metrics.jsonl")), "probe_1nn");
     }
 
-    nlohmann::json report = evaluate(main_checkpoint, src.checkpoint, options, stderr_evaluation_reporter());
+    nlohmann::json report = evaluate(main_checkpoint, src.checkpoint, options,
+                                     events ? with_tensorboard(stderr_evaluation_reporter(), *events, step, data.dataset, s.projector_points)
+                                            : stderr_evaluation_reporter());
     report["checkpoint"] = src.checkpoint;
     report["config"] = main_checkpoint.config;
     if (s.curve) report["learning_curve"] = cebm::eval::learning_curve_section(curve, src.out);
     cebm::eval::write_report(report, src.out);
+    if (events) {
+      nlohmann::json measured = report;
+      measured.erase("learning_curve");  // its points are logged at their own iterations above
+      events->add_scalars(cebm::eval::report_scalars(measured), step, "eval/");
+    }
     if (s.curve)
       std::printf("report: %s (learning curve of %zu checkpoints)\n", (fs::path(src.out) / "report.md").c_str(),
                   curve.points.size());

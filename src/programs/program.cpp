@@ -125,7 +125,7 @@ void check_resumed_settings(const std::string& stored, const std::string& now, b
       "out", "out_dir", "device", "threads", "torch_threads", "iterations", "eval_images", "data", "cebm_version",
       "distributed", "log_every", "checkpoint_every", "keep_every", "sample_every", "probe_every", "probe_reference",
       "probe_query", "long_run_steps", "long_run_chains", "on_divergence", "max_rollbacks", "rollback_lr_scale",
-      "divergence_threshold"};
+      "divergence_threshold", "tensorboard"};
   std::vector<std::string> changes;
   std::function<void(const nlohmann::json&, const nlohmann::json&, const std::string&)> compare =
       [&](const nlohmann::json& a, const nlohmann::json& b, const std::string& path) {
@@ -188,6 +188,7 @@ void run_flags::add_to(CLI::App& app, const std::vector<std::pair<std::string, s
                  "with --resume: continue although settings that change the run's maths differ from the run's "
                  "(config_history.jsonl records them)")
         ->needs(resume_flag);
+    app.add_flag("--no-tensorboard", no_tensorboard, "write no TensorBoard event files (metrics.jsonl and the grids stay)");
     dist.add_to(app);
   }
 

@@ -63,7 +63,7 @@ struct run_flags {
   std::uint64_t seed = 0;
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::int64_t iterations = 0, keep_every = 0, batch_size = 0, sgld_steps = 0, train_subset = 0, eval_images = 10000;
-  bool resume = false, overwrite = false, accept_changes = false;
+  bool resume = false, overwrite = false, accept_changes = false, no_tensorboard = false;
   distributed_flags dist;
 
   /// `presets`: the program's presets, each with its meaning for the help.
@@ -80,6 +80,7 @@ struct run_flags {
     o.batch_size(distributed_flags::rank_batch(o.batch_size(), group));
     if constexpr (detail::has_sgld<Options>::value)
       if (sgld_steps) o.sgld(cebm::langevin_options(o.sgld()).steps(sgld_steps));
+    o.tensorboard(!no_tensorboard);
     o.on_divergence(on_divergence == "rollback" ? cebm::train::divergence_policy::rollback : cebm::train::divergence_policy::abort);
     return o;
   }

@@ -20,6 +20,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "cebm/torch/io/tensorboard/event_file.hpp"
+
 #include "support/same_state.hpp"
 #include "support/temp_dir.hpp"
 #include "support/tiny_autoencoder.hpp"
@@ -279,6 +281,28 @@ TEST_CASE("run directory: a rollback cuts the metrics log back to the checkpoint
   std::vector<std::int64_t> its;
   for (std::string line; std::getline(log, line);) its.push_back(nlohmann::json::parse(line).at("iteration").get<std::int64_t>());
   CHECK(its == std::vector<std::int64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+  // The event files too: the rolled-back rows 5 and 6 are gone from the first file, the second
+  // starts with a SessionLog START at 5, and each iteration's loss is there once.
+  const auto files = cebm::tensorboard::event_files(a.path.string());
+  REQUIRE(files.size() == 2);
+  std::vector<std::int64_t> steps;
+  bool started_at_5 = false;
+  for (const auto& f : files)
+    for (const auto& r : cebm::tensorboard::read_event_records(f)) {
+      cebm::tensorboard::detail::proto_reader event(r.event);
+      while (event.next()) {
+        if (event.field() == 7) started_at_5 = started_at_5 || (f == files[1] && r.step == 5);
+        if (event.field() != 5) continue;
+        cebm::tensorboard::detail::proto_reader summary(event.bytes());
+        while (summary.next()) {
+          cebm::tensorboard::detail::proto_reader value(summary.bytes());
+          while (value.next())
+            if (value.field() == 1 && value.bytes() == "train/loss") steps.push_back(r.step);
+        }
+      }
+    }
+  CHECK(started_at_5);
+  CHECK(steps == its);
 }
 
 TEST_CASE("run directory: a new run where one exists is refused; a second trainer cannot take a directory in use",

@@ -10,6 +10,8 @@
 ///   checkpoints/{last,best,iter_N}.pt    written atomically (checkpoint.hpp)
 ///   samples/<name>.png                   image grids
 ///   DIVERGED                             why a run stopped, with its last metrics row
+///   events.out.tfevents.*                TensorBoard event files (io/tensorboard/event_file.hpp);
+///   projector_config.pbtxt, embeddings/  with the projector's embeddings (summary_writer.hpp)
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
@@ -70,12 +72,16 @@ class run_directory {
            (fs::exists(root_ / "metrics.jsonl", ec) && fs::file_size(root_ / "metrics.jsonl", ec) > 0);
   }
 
-  /// Removes what a run writes (checkpoints, samples, metrics, configuration, notes, summary),
+  /// Removes what a run writes (checkpoints, samples, metrics, configuration, notes, summary,
+  /// event files, embeddings),
   /// nothing else: a deliberate fresh start in the same directory.
   void clear() const {
     std::error_code ec;
-    for (const char* name : {"checkpoints", "samples", "metrics.jsonl", "config.json", "config_history.jsonl", "DIVERGED",
-                             "summary.json", "summary.md"}) {
+    std::vector<std::string> names = {"checkpoints", "samples", "metrics.jsonl", "config.json", "config_history.jsonl",
+                                      "DIVERGED", "summary.json", "summary.md", "projector_config.pbtxt", "embeddings"};
+    for (const auto& entry : std::filesystem::directory_iterator(root_, ec))
+      if (entry.path().filename().string().rfind("events.out.tfevents.", 0) == 0) names.push_back(entry.path().filename().string());
+    for (const auto& name : names) {
       std::filesystem::remove_all(root_ / name, ec);
       if (ec) throw std::runtime_error(file(name) + ": cannot remove (" + ec.message() + ")");
     }
@@ -110,9 +116,11 @@ class run_directory {
   /// metrics.jsonl, opened for appending.
   metrics_log metrics() const { return metrics_log(file("metrics.jsonl")); }
 
-  /// samples/<name>.png: a grid of uint8 images [N, C, H, W] (8 columns).
-  void write_grid(const std::string& name, const at::Tensor& pixels) const {
-    data::write_png(sample(name), eval::make_grid(pixels.cpu()));
+  /// samples/<name>.png: a grid of uint8 images [N, C, H, W] (8 columns); returns the grid.
+  at::Tensor write_grid(const std::string& name, const at::Tensor& pixels) const {
+    at::Tensor grid = eval::make_grid(pixels.cpu());
+    data::write_png(sample(name), grid);
+    return grid;
   }
 
   /// The DIVERGED note: the message and the last metrics row.

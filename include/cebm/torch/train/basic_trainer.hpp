@@ -13,6 +13,14 @@
 ///     the best probe, the rollback count, `model_kind`, the config JSON and `cebm_version`;
 ///     `resume()` continues so that an interrupted and resumed run ends with the same parameters as
 ///     an uninterrupted one (same seed and threads);
+///   - TensorBoard event files in the run directory (io/tensorboard/, unless the options'
+///     `tensorboard` is off): every metrics row as scalars at its iteration, every sample grid as
+///     an image (`samples/<name>`), histograms of the energies of the last data and sample batches
+///     at the sample cadence (`energy/data`, `energy/samples`, from a trainer's optional
+///     `step_distributions()`) and of the probe's representations (`representation`), and the
+///     configuration as text (`config`) when the run opens. A resume or rollback to iteration N
+///     first drops what the event files hold after N (event_file::keep_steps_up_to) and starts a
+///     new file with a SessionLog START at N + 1, so they describe the model the checkpoint holds;
 ///   - the divergence guard (divergence_policy.hpp): a non-finite loss, a loss above
 ///     `divergence_threshold`, or a `std::domain_error` from the sampler or the loss ends the
 ///     iteration without an update and aborts or rolls back.
@@ -53,7 +61,10 @@
 /// `next_input()`. A trainer of an energy model sampled by Langevin chains also provides
 ///   replay_buffer& buffer();                             its grid `samples/buffer.png`, per-rank reset
 ///   at::Tensor sampling_energy(const at::Tensor& x);     the energy of the long-run chains
-/// and then its Options need long_run_steps, long_run_chains and sgld; a trainer of a model with an
+/// and then its Options need long_run_steps, long_run_chains and sgld; it may also provide
+///   std::map<std::string, at::Tensor> step_distributions();   the last step's per-sample values
+///                                                             (energies of data and samples), histograms
+/// a trainer of a model with an
 /// ancestral sampler (VAE, GAN) provides instead
 ///   at::Tensor sample_images(std::int64_t n, at::Generator& gen);   model-scale samples, `samples/samples.png`
 ///
@@ -91,6 +102,7 @@
 #include "cebm/torch/io/metrics_log.hpp"
 #include "cebm/torch/io/run_directory.hpp"
 #include "cebm/torch/io/run_lock.hpp"
+#include "cebm/torch/io/tensorboard/summary_writer.hpp"
 #include "cebm/torch/train/stop_signals.hpp"
 #include "cebm/version.hpp"
 
@@ -131,6 +143,10 @@ template <class T>
 struct has_replay_buffer<T, std::void_t<decltype(std::declval<T&>().buffer()),
                                         decltype(std::declval<T&>().sampling_energy(std::declval<const at::Tensor&>()))>>
     : std::true_type {};
+template <class T, class = void>
+struct has_step_distributions : std::false_type {};
+template <class T>
+struct has_step_distributions<T, std::void_t<decltype(std::declval<T&>().step_distributions())>> : std::true_type {};
 template <class T, class = void>
 struct has_sample_images : std::false_type {};
 template <class T>
@@ -229,6 +245,7 @@ class basic_trainer {
       basic_trainer* t;
       ~end_of_run() {
         t->log_.reset();
+        t->events_.reset();
         t->lock_.release();
       }
     } closing{this};
@@ -260,13 +277,17 @@ class basic_trainer {
       if (main && (iteration_ % o_.sample_every() == 0 || end)) write_samples();
       if (probe_now) {
         row["probe_1nn"] = main_rank_value(main ? probe() : 0.0);  // computed once, the same on every rank
+        if (main && events_) events_->add_histogram("representation", probe_features_, iteration_);
         last_["probe_1nn"] = row["probe_1nn"];
         if (row["probe_1nn"] > best_probe_) {
           best_probe_ = row["probe_1nn"];
           save(checkpoint_path("best"));
         }
       }
-      if (log_now && main) log_->write(row);
+      if (log_now && main) {
+        log_->write(row);
+        if (events_) events_->add_scalars(row, iteration_, "train/");
+      }
       const bool keep = iteration_ % o_.keep_every() == 0;  // whether or not checkpoint_every divides it
       if (iteration_ % o_.checkpoint_every() == 0 || end || keep) {
         // The kept checkpoint first: a resume starts after last.pt's iteration, so a process
@@ -295,6 +316,7 @@ class basic_trainer {
   /// 1-NN accuracy of the representation: probe queries against probe references (training images).
   double probe() {
     const at::Tensor ref = features(probe_reference_.images), qry = features(probe_query_.images);
+    probe_features_ = qry;
     // Classes from both sets: a query may carry a label no reference has.
     const std::int64_t classes = 1 + std::max<std::int64_t>({0, probe_reference_.labels.max().item<std::int64_t>(),
                                                               probe_query_.labels.max().item<std::int64_t>()});
@@ -381,6 +403,10 @@ class basic_trainer {
       log_.reset();
       metrics_log::truncate_after(dir_.file("metrics.jsonl"), iteration_);
       log_.emplace(dir_.metrics());
+      if (events_) {
+        events_.reset();
+        open_event_file();
+      }
     }
     if (group_) {  // rank 0's checkpoint: rank r > 0 takes its own streams, everyone rank 0's state
       if (group_->rank() > 0) {
@@ -463,6 +489,8 @@ class basic_trainer {
   training_reporter reporter_;
   run_lock lock_;                    ///< held by rank 0 while run() runs
   std::optional<metrics_log> log_;   ///< open while run() runs (rank 0)
+  std::optional<tensorboard::summary_writer> events_;  ///< open while run() runs (rank 0), unless switched off
+  at::Tensor probe_features_;        ///< the last probe's query representations (CPU)
   bool resumed_ = false, overwrite_ = false;
   std::string stored_config_;
 
@@ -489,6 +517,18 @@ class basic_trainer {
       if (!rows.empty()) last_ = rows.back();
     }
     log_.emplace(dir_.metrics());
+    open_event_file();
+    if (events_ && !config_.empty()) events_->add_text("config", "```json\n" + config_ + "\n```", iteration_);
+  }
+
+  /// The event files cut back to this iteration (also when this run writes none, so that older
+  /// ones never describe iterations the model is about to redo) and, unless switched off, a new
+  /// one that begins at the next iteration.
+  void open_event_file() {
+    tensorboard::event_file::keep_steps_up_to(dir_.root().string(), iteration_);
+    if (!o_.tensorboard()) return;
+    events_.emplace(dir_.root().string());
+    events_->session_start(iteration_ + 1);
   }
 
   /// Whether SIGINT or SIGTERM asked the run to stop (stop_signals.hpp); in a data-parallel run,
@@ -582,20 +622,30 @@ class basic_trainer {
     throw divergence_error(message);
   }
 
+  /// samples/<name>.png, and the same grid in the event file.
+  void write_grid(const std::string& name, const at::Tensor& pixels) {
+    const at::Tensor grid = dir_.write_grid(name, pixels);
+    if (events_) events_->add_image("samples/" + name, grid, iteration_);
+  }
+
   void write_samples() {
     const auto scale = o_.input().scale();
     if (last_data_.defined())
-      dir_.write_grid("data", data::to_pixels(last_data_.narrow(0, 0, std::min<std::int64_t>(64, last_data_.size(0))).cpu(), scale));
+      write_grid("data", data::to_pixels(last_data_.narrow(0, 0, std::min<std::int64_t>(64, last_data_.size(0))).cpu(), scale));
     if constexpr (detail::has_replay_buffer<Derived>::value) {
       replay_buffer& buffer = self().buffer();
       const std::int64_t n = std::min<std::int64_t>(64, buffer.capacity());
-      dir_.write_grid("buffer", data::to_pixels(buffer.contents().narrow(0, 0, n).cpu(), scale));
+      write_grid("buffer", data::to_pixels(buffer.contents().narrow(0, 0, n).cpu(), scale));
     } else if constexpr (detail::has_sample_images<Derived>::value) {
       // Fixed draws (seed + 3), so successive grids show the same latents as training goes on.
       auto gen = make_generator(device_, seed_ + 3);
       c10::NoGradGuard no_grad;
-      dir_.write_grid("samples", data::to_pixels(self().sample_images(64, gen).cpu(), scale));
+      write_grid("samples", data::to_pixels(self().sample_images(64, gen).cpu(), scale));
     }
+    if constexpr (detail::has_step_distributions<Derived>::value)
+      if (events_)
+        for (const auto& [name, values] : self().step_distributions())
+          if (values.defined()) events_->add_histogram("energy/" + name, values, iteration_);
   }
 
   void write_long_run() {
@@ -604,7 +654,7 @@ class basic_trainer {
     const at::Tensor start = self().buffer().fresh(o_.long_run_chains(), gen);
     auto energy = [this](const at::Tensor& x) { return self().sampling_energy(x); };
     const langevin_result run = langevin(energy, start, langevin_options(o_.sgld()).steps(o_.long_run_steps()), gen);
-    dir_.write_grid("long_run", data::to_pixels(run.samples.cpu(), o_.input().scale()));
+    write_grid("long_run", data::to_pixels(run.samples.cpu(), o_.input().scale()));
     long_run_ = run.samples.cpu();
   }
 };

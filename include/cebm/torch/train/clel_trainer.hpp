@@ -128,7 +128,7 @@ class clel_trainer : public module_trainer<clel_trainer, clel_trainer_options, m
     average_gradients();
     ebm_optimizer_.step();
     encoder_optimizer_.step();
-    last_step_ = {loss, ebm, encoder_loss.detach(), chains.diagnostics};
+    last_step_ = {loss, ebm, encoder_loss.detach(), chains.diagnostics, f_pos.detach(), f_neg.detach()};
     last_step_.ebm.loss = ebm.loss.detach();  // keep the values, not the graph
     return true;
   }
@@ -146,6 +146,12 @@ class clel_trainer : public module_trainer<clel_trainer, clel_trainer_options, m
     row["lr_ebm"] = ebm_lr();
     row["lr_encoder"] = encoder_lr();
     return row;
+  }
+
+  /// The last step's marginal energies ½‖f(x)‖² of the data batch and of the chains' samples.
+  std::map<std::string, at::Tensor> step_distributions() const {
+    if (!last_step_.f_pos.defined()) return {};
+    return {{"data", 0.5 * last_step_.f_pos.square().sum(1)}, {"samples", 0.5 * last_step_.f_neg.square().sum(1)}};
   }
 
   std::string progress_text(const std::map<std::string, double>& r) const {
@@ -193,6 +199,7 @@ class clel_trainer : public module_trainer<clel_trainer, clel_trainer_options, m
     clel::ebm_loss_terms ebm;
     at::Tensor encoder_loss;
     langevin_diagnostics chains;
+    at::Tensor f_pos, f_neg;  ///< f(x) of the data batch and of the chains' samples, detached
   };
 
   clel::ema<models::Clel> ema_;

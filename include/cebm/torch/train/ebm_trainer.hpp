@@ -45,10 +45,11 @@ class ebm_trainer : public model_trainer<ebm_trainer<Model>, ebm_trainer_options
     const at::Tensor x_pos = this->begin_step();
     auto energy = [&](const at::Tensor& x) { return this->model_->energy(x); };
     const langevin_result chains = persistent_langevin(buffer_, energy, x_pos.size(0), this->o_.sgld(), this->sample_gen_);
-    const cd_loss cd = contrastive_divergence(this->model_->energy(x_pos), this->model_->energy(chains.samples), this->o_.loss());
+    const at::Tensor e_pos = this->model_->energy(x_pos), e_neg = this->model_->energy(chains.samples);
+    const cd_loss cd = contrastive_divergence(e_pos, e_neg, this->o_.loss());
     double loss = 0;
     if (!this->descend(cd.loss, why, &loss)) return false;
-    last_step_ = {loss, cd, chains.diagnostics};
+    last_step_ = {loss, cd, chains.diagnostics, e_pos.detach(), e_neg.detach()};
     last_step_.cd.loss = cd.loss.detach();  // keep the values, not the graph
     return true;
   }
@@ -62,6 +63,11 @@ class ebm_trainer : public model_trainer<ebm_trainer<Model>, ebm_trainer_options
     row["regularizer"] = last_step_.cd.regularizer.template item<double>();
     row["lr"] = this->learning_rate();
     return row;
+  }
+
+  /// The last step's energies of the data batch and of the chains' samples, per sample.
+  std::map<std::string, at::Tensor> step_distributions() const {
+    return {{"data", last_step_.energies_pos}, {"samples", last_step_.energies_neg}};
   }
 
   std::string progress_text(const std::map<std::string, double>& r) const {
@@ -88,6 +94,7 @@ class ebm_trainer : public model_trainer<ebm_trainer<Model>, ebm_trainer_options
     double loss = 0;
     cd_loss cd;
     langevin_diagnostics chains;
+    at::Tensor energies_pos, energies_neg;  ///< [B], detached
   };
 
   replay_buffer buffer_;

@@ -123,7 +123,7 @@ void fields(train::run_options<Self>& o, Io&& io) {
   CEBM_FIELD(iterations); CEBM_FIELD(batch_size); CEBM_FIELD(input); CEBM_FIELD(out_dir); CEBM_FIELD(log_every);
   CEBM_FIELD(checkpoint_every); CEBM_FIELD(keep_every); CEBM_FIELD(sample_every); CEBM_FIELD(probe_every);
   CEBM_FIELD(probe_reference); CEBM_FIELD(probe_query); CEBM_FIELD(divergence_threshold); CEBM_FIELD(on_divergence);
-  CEBM_FIELD(max_rollbacks); CEBM_FIELD(rollback_lr_scale);
+  CEBM_FIELD(max_rollbacks); CEBM_FIELD(rollback_lr_scale); CEBM_FIELD(tensorboard);
 }
 template <class Io>
 void fields(train::ebm_trainer_options& o, Io&& io) {

@@ -11,6 +11,7 @@
 ///                              grids and the 1-NN probe that picks `best.pt` are written
 ///   probe_reference, probe_query   training images of that probe (references, queries)
 ///   divergence_threshold … rollback_lr_scale   the divergence guard (divergence_policy.hpp)
+///   tensorboard                TensorBoard event files in out_dir beside metrics.jsonl
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -39,6 +40,7 @@ struct run_options {
   CEBM_SELF_ARG(divergence_policy, on_divergence) = divergence_policy::abort;
   CEBM_SELF_ARG(std::int64_t, max_rollbacks) = 3;
   CEBM_SELF_ARG(double, rollback_lr_scale) = 0.5;
+  CEBM_SELF_ARG(bool, tensorboard) = true;  ///< event files: the metrics, grids, histograms, configuration
 
  public:
   /// Throws std::invalid_argument naming the first setting the loop cannot run with.
