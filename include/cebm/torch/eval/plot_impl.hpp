@@ -589,6 +589,22 @@ inline at::Tensor plplot_histogram(const std::vector<histogram_series>& series, 
 
 #endif  // CEBM_HAS_PLPLOT
 
+/// The raster fallback's x-axis title under the frame [fx0, fx1] × [fy0, fy1] and its legend to the
+/// right (line charts and histograms: series with a name and a colour).
+template <class Series, class Options>
+void raster_x_title_and_legend(canvas& cv, const std::vector<Series>& series, const Options& o, std::int64_t fx0,
+                               std::int64_t fx1, std::int64_t fy0, std::int64_t fy1, std::int64_t gap, std::int64_t th,
+                               std::int64_t s) {
+  if (!o.x_title().empty())
+    cv.text((fx0 + fx1 - canvas::text_width(o.x_title(), s)) / 2, fy1 + 2 * gap + th, o.x_title(), black, s);
+  if (o.legend())
+    for (std::size_t k = 0; k < series.size(); ++k) {
+      const std::int64_t lx = fx1 + 2 * gap, ly = fy0 + static_cast<std::int64_t>(k) * (th + 2 * s);
+      cv.fill_rect(lx, ly, th, th, tab10(series[k].colour));
+      cv.text(lx + th + gap, ly, series[k].name, black, s);
+    }
+}
+
 }  // namespace detail
 
 CEBM_INLINE at::Tensor heatmap(const at::Tensor& matrix, const heatmap_options& o) {
@@ -879,14 +895,7 @@ CEBM_INLINE at::Tensor line_chart(const std::vector<line_series>& series, const 
   const std::string xl = detail::plot_format("%g", xlo), xh = detail::plot_format("%g", xhi);
   cv.text(fx0, fy1 + gap, xl, black, s);
   cv.text(fx1 + 1 - canvas::text_width(xh, s), fy1 + gap, xh, black, s);
-  if (!o.x_title().empty())
-    cv.text((fx0 + fx1 - canvas::text_width(o.x_title(), s)) / 2, fy1 + 2 * gap + th, o.x_title(), black, s);
-  if (o.legend())
-    for (std::size_t k = 0; k < series.size(); ++k) {
-      const std::int64_t lx = fx1 + 2 * gap, ly = fy0 + static_cast<std::int64_t>(k) * (th + 2 * s);
-      cv.fill_rect(lx, ly, th, th, tab10(series[k].colour));
-      cv.text(lx + th + gap, ly, series[k].name, black, s);
-    }
+  detail::raster_x_title_and_legend(cv, series, o, fx0, fx1, fy0, fy1, gap, th, s);
   return cv.to_tensor();
 }
 
@@ -985,14 +994,7 @@ CEBM_INLINE at::Tensor histogram(const std::vector<histogram_series>& series, co
   cv.text(fx1 + 1 - canvas::text_width(xh, s), fy1 + gap, xh, black, s);
   cv.text(fx0 - gap - canvas::text_width(yh, s), fy0, yh, black, s);
   cv.text(fx0 - gap - canvas::text_width(yl, s), fy1 + 1 - th, yl, black, s);
-  if (!o.x_title().empty())
-    cv.text((fx0 + fx1 - canvas::text_width(o.x_title(), s)) / 2, fy1 + 2 * gap + th, o.x_title(), black, s);
-  if (o.legend())
-    for (std::size_t k = 0; k < series.size(); ++k) {
-      const std::int64_t lx = fx1 + 2 * gap, ly = fy0 + static_cast<std::int64_t>(k) * (th + 2 * s);
-      cv.fill_rect(lx, ly, th, th, tab10(series[k].colour));
-      cv.text(lx + th + gap, ly, series[k].name, black, s);
-    }
+  detail::raster_x_title_and_legend(cv, series, o, fx0, fx1, fy0, fy1, gap, th, s);
   return cv.to_tensor();
 }
 
