@@ -589,6 +589,20 @@ inline at::Tensor plplot_histogram(const std::vector<histogram_series>& series, 
 
 #endif  // CEBM_HAS_PLPLOT
 
+/// The raster fallback's legend width (0 without a legend); refuses a legend taller than the height
+/// left after `reserved` pixels (padding and title).
+template <class Series, class Options>
+std::int64_t raster_legend_width(const std::vector<Series>& series, const Options& o, const char* where, std::int64_t th,
+                                 std::int64_t gap, std::int64_t s, std::int64_t reserved) {
+  std::int64_t width = 0;
+  if (!o.legend()) return width;
+  for (const auto& sr : series) width = std::max(width, th + gap + canvas::text_width(sr.name, s));
+  if (static_cast<std::int64_t>(series.size()) * (th + 2 * s) > o.height() - reserved)
+    throw std::invalid_argument(std::string(where) + ": a legend of " + std::to_string(series.size()) +
+                                " series does not fit in " + std::to_string(o.height()) + " pixels; raise height");
+  return width;
+}
+
 /// The raster fallback's x-axis title under the frame [fx0, fx1] × [fy0, fy1] and its legend to the
 /// right (line charts and histograms: series with a name and a colour).
 template <class Series, class Options>
@@ -859,13 +873,7 @@ CEBM_INLINE at::Tensor line_chart(const std::vector<line_series>& series, const 
                                                               static_cast<double>(o.y_ticks() - 1)));
     tick_w = std::max(tick_w, canvas::text_width(ticks.back(), s));
   }
-  std::int64_t legend_w = 0;
-  if (o.legend()) {
-    for (const auto& sr : series) legend_w = std::max(legend_w, th + gap + canvas::text_width(sr.name, s));
-    if (static_cast<std::int64_t>(series.size()) * (th + 2 * s) > o.height() - 2 * pad - title_height)
-      throw std::invalid_argument(std::string(where) + ": a legend of " + std::to_string(series.size()) +
-                                  " series does not fit in " + std::to_string(o.height()) + " pixels; raise height");
-  }
+  const std::int64_t legend_w = detail::raster_legend_width(series, o, where, th, gap, s, pad + pad + title_height);
   const std::int64_t fx0 = pad + tick_w + gap, fy0 = pad + title_height + th / 2;
   const std::int64_t fx1 = o.width() - 1 - pad - (o.legend() ? legend_w + 2 * gap : 0);
   const std::int64_t fy1 = o.height() - 1 - pad - (th + gap) - (o.x_title().empty() ? 0 : th + gap);
@@ -958,13 +966,7 @@ CEBM_INLINE at::Tensor histogram(const std::vector<histogram_series>& series, co
   // The raster: outlines of each series' bars, the limits at the frame's ends.
   const std::int64_t s = o.font_scale(), th = canvas::text_height(s), gap = 3 * s, pad = o.padding();
   const std::int64_t title_height = o.title().empty() ? 0 : th + gap;
-  std::int64_t legend_w = 0;
-  if (o.legend()) {
-    for (const auto& sr : series) legend_w = std::max(legend_w, th + gap + canvas::text_width(sr.name, s));
-    if (static_cast<std::int64_t>(series.size()) * (th + 2 * s) > o.height() - 2 * pad - title_height)
-      throw std::invalid_argument(std::string(where) + ": a legend of " + std::to_string(series.size()) +
-                                  " series does not fit in " + std::to_string(o.height()) + " pixels; raise height");
-  }
+  const std::int64_t legend_w = detail::raster_legend_width(series, o, where, th, gap, s, pad + pad + title_height);
   const std::string xl = detail::plot_format("%.3g", lo), xh = detail::plot_format("%.3g", hi);
   const std::string yl = "0", yh = detail::plot_format("%.3g", top);
   const std::int64_t ylabel_w = std::max(canvas::text_width(yl, s), canvas::text_width(yh, s)) + gap;
