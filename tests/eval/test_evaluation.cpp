@@ -152,6 +152,17 @@ TEST_CASE("evaluate writes every section of the report for a CEBM", "[eval][repo
   CHECK_THAT(md, Catch::Contains("| KL |") && Catch::Contains("| 0.6 |"));     // Table 3
   CHECK_THAT(md, Catch::Contains("![PCA embedding](embedding_pca.png)"));
   CHECK_THAT(md, Catch::Contains("Skipped OOD set mnist: no MNIST digits found (looked in data/mnist)."));
+
+  // A report that cannot be written (its temporary name taken) throws naming the file and leaves
+  // the previous one whole.
+  nlohmann::json changed = r;
+  changed["model"] = "changed";
+  std::filesystem::create_directory(dir.path / "report.json.tmp");
+  CHECK_THROWS_WITH(cebm::eval::write_report(changed, dir.path.string()), Catch::Contains("report.json"));
+  CHECK(nlohmann::json::parse(read(dir.path / "report.json")) == r);
+  std::filesystem::remove(dir.path / "report.json.tmp");
+  cebm::eval::write_report(changed, dir.path.string());
+  CHECK(nlohmann::json::parse(read(dir.path / "report.json")) == changed);
 }
 
 TEST_CASE("the OOD sets are as large as the test images in use, or as --ood-images", "[eval][ood]") {
@@ -355,3 +366,4 @@ TEST_CASE("conditional samples of a banded model take on the class and instance 
   cebm::models::Igebm igebm;
   CHECK_FALSE(cebm::eval::evaluate(igebm, d, context("igebm"), small_options(), dir.path.string()).contains("conditional"));
 }
+

@@ -40,7 +40,8 @@ CEBM_INLINE std::string learning_curve_markdown(const nlohmann::json& lc);
 /// The markdown report of an `evaluate` JSON report.
 CEBM_INLINE std::string markdown_report(const nlohmann::json& r);
 
-/// Writes `report.json` and `report.md` into `dir`.
+/// Writes `report.json` and `report.md` into `dir`, each whole or not at all (io/atomic_file.hpp):
+/// a failed write leaves the previous file as it was and throws, naming the file.
 CEBM_INLINE void write_report(const nlohmann::json& report, const std::string& dir);
 
 }  // namespace cebm::eval

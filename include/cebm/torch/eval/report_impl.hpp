@@ -3,6 +3,7 @@
 /// The definitions of report.hpp's functions: inline in a header-only build, compiled once in
 /// cebm::compiled when CEBM_COMPILED is set (config.hpp).
 #include "cebm/torch/eval/report.hpp"
+#include "cebm/torch/io/atomic_file.hpp"
 
 namespace cebm::eval::detail {
 
@@ -253,10 +254,9 @@ CEBM_INLINE std::string markdown_report(const nlohmann::json& r) {
 CEBM_INLINE void write_report(const nlohmann::json& report, const std::string& dir) {
   namespace fs = std::filesystem;
   fs::create_directories(dir);
-  std::ofstream json(fs::path(dir) / "report.json"), md(fs::path(dir) / "report.md");
-  json << report.dump(2) << '\n';
-  md << markdown_report(report);
-  if (!json || !md) throw std::runtime_error(dir + ": cannot write report.json / report.md");
+  // Each file whole or not at all (a full disk, a kill): the previous report stays readable.
+  train::replace_file((fs::path(dir) / "report.json").string(), report.dump(2) + '\n', "the report");
+  train::replace_file((fs::path(dir) / "report.md").string(), markdown_report(report), "the report");
 }
 
 }  // namespace cebm::eval
