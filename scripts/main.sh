@@ -11,4 +11,5 @@ run="$root/runs/cebm_demo"
 "$root/build/examples/train_cebm" --model cebm --preset demo --threads "$(nproc)" --out "$run" "$@"
 "$root/build/examples/evaluate" --run "$run" --threads "$(nproc)" --mnist "$root/data/mnist" \
   --train-images 10000 --test-images 2000 --ood-images 2000 --long-run-steps 200 --no-pixel-full
-echo "run directory: runs/cebm_demo (report.md, summary.md, samples/, metrics.jsonl, checkpoints/)"
+echo "run directory: runs/cebm_demo (report.md, summary.md, samples/, metrics.jsonl, TensorBoard event files, checkpoints/)"
+echo "watch it: .cache/venv-tools/bin/tensorboard --logdir runs/ --host 127.0.0.1"
