@@ -22,7 +22,7 @@ case "$which" in debian|torch2|all) ;; *) echo "setup: unknown build '$which' (e
 
 packages=(build-essential cmake ninja-build ccache git ca-certificates python3-venv libtorch-dev libeigen3-dev catch2
           libbenchmark-dev libstb-dev libcli11-dev nlohmann-json3-dev libfmt-dev liblinear-dev libgloo-dev libdnnl-dev
-          zlib1g-dev dataset-fashion-mnist libplplot-dev plplot-driver-cairo)
+          zlib1g-dev dataset-fashion-mnist libplplot-dev plplot-driver-cairo pkgconf)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -77,7 +77,7 @@ build() {  # build folder
 
 if [ "$which" = debian ] || [ "$which" = all ]; then
   if [ ! -f "$root/build/build.ninja" ]; then
-    cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
+    cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCEBM_WITH_PLPLOT=ON "${launcher[@]}" >/dev/null
   fi
   build "$root/build"
 fi
@@ -103,7 +103,7 @@ if [ "$which" = torch2 ] || [ "$which" = all ]; then
     exit 1
   fi
   if [ ! -f "$root/build-torch2/build.ninja" ]; then
-    cmake -S "$root" -B "$root/build-torch2" -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" \
+    cmake -S "$root" -B "$root/build-torch2" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCEBM_WITH_PLPLOT=ON "${launcher[@]}" \
       -DCMAKE_PREFIX_PATH="$torch_dir" -DCEBM_REQUIRE_CUDA=ON -DCEBM_CHECK_HEADERS=OFF -DCEBM_FAULT_TESTS=OFF \
       -DCEBM_BUILD_BENCHMARKS=OFF >/dev/null
   fi
