@@ -9,6 +9,7 @@
 //   evaluate --checkpoint runs/gmm/checkpoints/best.pt --out eval/gmm --threads 2
 //   evaluate --run runs/cebm_demo --fd runs/inception.pt   # a user's TorchScript feature extractor
 //   evaluate --run runs/long_cebm --curve               # and the learning curve of its kept checkpoints
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -195,10 +196,11 @@ cebm::eval::evaluation_reporter with_tensorboard(cebm::eval::evaluation_reporter
                                                  std::int64_t step, const std::string& dataset, std::int64_t points) {
   r.representations = [&events, step, dataset, points](const at::Tensor& f, const at::Tensor& labels, const at::Tensor& images) {
     const std::int64_t n = std::min(points, f.size(0));
-    const at::Tensor y = labels.narrow(0, 0, n).cpu();
-    const auto names = cebm::data::class_names(dataset, 1 + y.max().item<std::int64_t>());
+    const at::Tensor y = labels.narrow(0, 0, n).to(at::kCPU, at::kLong).contiguous();
+    const std::int64_t* label = y.data_ptr<std::int64_t>();
+    const auto names = cebm::data::class_names(dataset, 1 + *std::max_element(label, label + n));
     std::vector<std::string> label_names;
-    for (std::int64_t i = 0; i < n; ++i) label_names.push_back(names.at(static_cast<std::size_t>(y[i].item<std::int64_t>())));
+    for (std::int64_t i = 0; i < n; ++i) label_names.push_back(names.at(static_cast<std::size_t>(label[i])));
     events.add_embedding("representation", f.narrow(0, 0, n), label_names, images.narrow(0, 0, n), step);
   };
   r.ood_scores = [&events, step](const std::string& score, const std::string& set, const at::Tensor& in, const at::Tensor& out) {

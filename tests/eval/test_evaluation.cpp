@@ -14,6 +14,7 @@
 #include <cebm/torch/io/metrics_log.hpp>
 #include <cebm/torch/io/run_directory.hpp>
 #include <cebm/torch/eval/report.hpp>
+#include <cebm/torch/eval/report_scalars.hpp>
 #include <cebm/torch/models/cebm.hpp>
 #include <cebm/torch/models/igebm.hpp>
 
@@ -367,3 +368,19 @@ TEST_CASE("conditional samples of a banded model take on the class and instance 
   CHECK_FALSE(cebm::eval::evaluate(igebm, d, context("igebm"), small_options(), dir.path.string()).contains("conditional"));
 }
 
+
+TEST_CASE("report_scalars: numbers by path, few-label rows by setting, arrays of numbers and the config left out", "[eval][report]") {
+  const nlohmann::json report = {
+      {"config", {{"batch_size", 64}}},
+      {"representation_dim", 128},
+      {"nn1", {{"representation", {{"accuracy", 0.5}, {"confusion", {{1, 0}, {0, 1}}}}}}},
+      {"few_label", {{"representation", {{"standardized", false},
+                                          {"rows", {{{"setting", "10"}, {"mean", 0.6}, {"accuracies", {0.6}}},
+                                                    {{"mean", 0.7}}}}}}}},
+      {"model", "cebm"}};
+  const std::map<std::string, double> expected = {{"representation_dim", 128},
+                                                  {"nn1/representation/accuracy", 0.5},
+                                                  {"few_label/representation/rows/10/mean", 0.6},
+                                                  {"few_label/representation/rows/1/mean", 0.7}};
+  CHECK(cebm::eval::report_scalars(report) == expected);
+}

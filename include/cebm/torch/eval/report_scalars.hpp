@@ -3,7 +3,7 @@
 /// `report_scalars(report)`: the numbers of an evaluation's report.json as named scalars, for a
 /// metrics logger (TensorBoard): every number in an object, named by its path joined with '/'
 /// ("ood/sets/mnist/logp/auroc"); an array of objects contributes each object under its "setting"
-/// (few-label rows: "few_label/representation/10/mean") or else its index; arrays of numbers
+/// (few-label rows: "few_label/representation/rows/10/mean") or else its index; arrays of numbers
 /// (confusion matrices, per-draw accuracies) and booleans are left out, and so is the run's
 /// configuration ("config"), which describes the run rather than measures it.
 #include <map>
