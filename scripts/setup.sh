@@ -75,14 +75,10 @@ build() {  # build folder
   if [ ${#targets[@]} -gt 0 ]; then cmake --build "$1" -j "$jobs" --target "${targets[@]}"; else cmake --build "$1" -j "$jobs"; fi
 }
 
-if [ "$which" = debian ] || [ "$which" = all ]; then
-  if [ ! -f "$root/build/build.ninja" ]; then
-    cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCEBM_WITH_PLPLOT=ON "${launcher[@]}" >/dev/null
-  fi
-  build "$root/build"
-fi
-
-if [ "$which" = torch2 ] || [ "$which" = all ]; then
+# PyPI's torch wheel (libtorch 2.x with CUDA, what build-torch2/ builds against) in
+# .cache/venv-torch2, with safetensors: the interop tests load cebm's weights into PyTorch modules
+# there. Made before either build is configured, so both register those tests.
+torch2_venv() {
   version=${CEBM_TORCH2_VERSION:-2.15.0}
   venv="$root/.cache/venv-torch2"
   if [ ! -x "$venv/bin/python" ] || [ "$("$venv/bin/python" -c 'import torch; print(torch.__version__.split("+")[0])' 2>/dev/null)" != "$version" ]; then
@@ -95,6 +91,10 @@ if [ "$which" = torch2 ] || [ "$which" = all ]; then
     pip_in "$venv/bin/python" --no-deps "torch==$version" nvidia-nccl-cu13==2.30.7 nvidia-cusparselt-cu13==0.8.1 \
       nvidia-nvshmem-cu13==3.7.2 'nvidia-cufile==1.17.1.22.*'
   fi
+  if ! "$venv/bin/python" -c 'import safetensors' 2>/dev/null; then
+    echo "setup: safetensors into .cache/venv-torch2 (the interop tests read and write weights with it)"
+    pip_in "$venv/bin/python" safetensors==0.8.0
+  fi
   torch_dir=$("$venv/bin/python" -c 'import os, torch; print(os.path.dirname(torch.__file__))')
   unresolved=$(ldd "$torch_dir/lib/libtorch_cuda.so" | grep 'not found' || true)
   if [ -n "$unresolved" ]; then
@@ -102,6 +102,17 @@ if [ "$which" = torch2 ] || [ "$which" = all ]; then
     echo "$unresolved" >&2
     exit 1
   fi
+}
+if [ "$which" = torch2 ] || [ "$which" = all ]; then torch2_venv; fi
+
+if [ "$which" = debian ] || [ "$which" = all ]; then
+  if [ ! -f "$root/build/build.ninja" ]; then
+    cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCEBM_WITH_PLPLOT=ON "${launcher[@]}" >/dev/null
+  fi
+  build "$root/build"
+fi
+
+if [ "$which" = torch2 ] || [ "$which" = all ]; then
   if [ ! -f "$root/build-torch2/build.ninja" ]; then
     cmake -S "$root" -B "$root/build-torch2" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCEBM_WITH_PLPLOT=ON "${launcher[@]}" \
       -DCMAKE_PREFIX_PATH="$torch_dir" -DCEBM_REQUIRE_CUDA=ON -DCEBM_CHECK_HEADERS=OFF -DCEBM_FAULT_TESTS=OFF \

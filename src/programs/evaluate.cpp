@@ -9,6 +9,8 @@
 //   evaluate --checkpoint runs/gmm/checkpoints/best.pt --out eval/gmm --threads 2
 //   evaluate --run runs/cebm_demo --fd runs/inception.pt   # a user's TorchScript feature extractor
 //   evaluate --run runs/long_cebm --curve               # and the learning curve of its kept checkpoints
+//   evaluate --run runs/cebm_demo --export cebm.safetensors          # the weights, for PyTorch
+//   evaluate --weights cebm.safetensors --model cebm --dataset fashion_mnist --out eval/imported
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -21,13 +23,18 @@
 #include <cebm/torch/eval/report.hpp>
 #include <cebm/torch/eval/report_scalars.hpp>
 #include <cebm/torch/io/tensorboard/summary_writer.hpp>
+#include <cebm/torch/programs/evaluate_checkpoint.hpp>
 #include <cebm/torch/programs/shipped_models.hpp>
 #include <cebm/torch/io/checkpoint.hpp>
+#include <cebm/torch/io/safetensors.hpp>
+#include <cebm/torch/models/clel.hpp>
+#include <cebm/torch/models/energy_model.hpp>
 #include <cebm/torch/io/progress.hpp>
 #include <cebm/torch/io/run_directory.hpp>
 
 #include <cebm/torch/programs/entry_points.hpp>
 #include "programs/program.hpp"
+#include <cebm/version.hpp>
 
 namespace {
 
@@ -36,6 +43,7 @@ namespace fs = std::filesystem;
 struct settings {
   std::string run, checkpoint, which = "last", out, dataset, data, mnist, ood = "mnist,constant,noise,interp", preset;
   std::string fd = "classifier", device = "cpu", kl_estimator = "stratified";
+  std::string export_to, export_names = "reference", weights, model, model_options, score, score_out;
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::int64_t train_images = 0, test_images = 0, ood_images = 0, draws = 10, long_run_steps = 500, long_run_chains = 64;
   std::int64_t long_run_rounds = -1, fd_epochs = 1, conditional_chains = 8, conditional_steps = 100, is_samples = 1000;
@@ -54,7 +62,11 @@ struct source {
 
 source locate(const settings& s) {
   source src;
-  if (!s.run.empty()) {
+  if (!s.weights.empty()) {
+    const fs::path p(s.weights);
+    src.checkpoint = s.weights;
+    src.out = s.out.empty() ? (p.parent_path() / ("evaluation_" + p.stem().string())).string() : s.out;
+  } else if (!s.run.empty()) {
     if (!fs::is_directory(s.run)) throw std::invalid_argument("--run " + s.run + ": no such run directory");
     src.checkpoint = (fs::path(s.run) / "checkpoints" / (s.which + ".pt")).string();
     if (!fs::exists(src.checkpoint))
@@ -74,6 +86,7 @@ struct opened_checkpoint {
   std::string kind;
   std::int64_t iteration = -1;
   nlohmann::json config;
+  bool imported = false;  // weights from a safetensors file: no trainer state
 };
 
 opened_checkpoint open_checkpoint(const std::string& path, const cebm::programs::model_registry& registry) {
@@ -90,6 +103,156 @@ opened_checkpoint open_checkpoint(const std::string& path, const cebm::programs:
   torch::Tensor iteration;
   if (c.archive.try_read("iteration", iteration, true)) c.iteration = iteration.item<std::int64_t>();
   return c;
+}
+
+// The checkpoint's model as its kind's module, with the weights its evaluation reads (the EMA
+// networks for CLEL); the sample shape is the stored replay buffer's, or `data_shape` for imported
+// weights.
+std::shared_ptr<torch::nn::Module> loaded_module(opened_checkpoint& c, const std::string& path, const cebm::programs::model_entry& entry,
+                                                 const std::vector<std::int64_t>& data_shape) {
+  if (!entry.make) throw std::invalid_argument("a '" + c.kind + "' model cannot be exported or scored (its entry builds no module)");
+  const auto shape = c.imported ? data_shape : cebm::programs::stored_sample_shape(c.archive, path);
+  const std::shared_ptr<torch::nn::Module> module = entry.make(c.config, shape);
+  try {
+    torch::serialize::InputArchive w;
+    c.archive.read(entry.weights, w);
+    module->load(w);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path + ": its '" + entry.weights + "' weights do not fit a " + c.kind + " built from the run's options (" +
+                             std::string(e.what()).substr(0, 160) + ")");
+  }
+  return module;
+}
+
+// --export: the checkpoint's evaluated weights as safetensors, named as the papers' PyTorch modules
+// name them where the kind has such a module (--export-names).
+void export_weights(const settings& s, const std::string& path, opened_checkpoint& c,
+                    const cebm::programs::model_registry& registry) {
+  const auto& entry = registry.find(c.kind);
+  if (!s.preset.empty() && !c.config.contains("preset")) c.config["preset"] = s.preset;
+  const std::vector<std::int64_t> shape = cebm::programs::stored_sample_shape(c.archive, path);
+  const std::shared_ptr<torch::nn::Module> module = loaded_module(c, path, entry, shape);
+  const nlohmann::json& config = c.config;
+  const bool reference = s.export_names == "reference" && entry.reference_layout;
+  const cebm::io::tensor_layout layout = reference ? entry.reference_layout(*module) : cebm::io::tensor_layout{};
+  const nlohmann::json shape_json = shape;
+  const cebm::io::safetensors_metadata metadata = {
+      {"format", "pt"},  // what safetensors.torch writes: PyTorch tensors
+      {"cebm_kind", c.kind},
+      {"cebm_names", reference && !layout.empty() ? "reference" : "cebm"},
+      {"cebm_weights", entry.weights},
+      {"cebm_iteration", std::to_string(c.iteration)},
+      {"cebm_sample_shape", shape_json.dump()},
+      {"cebm_checkpoint", path},
+      {"cebm_config", config.dump()},
+      {"cebm_version", CEBM_VERSION_STRING}};
+  cebm::io::save_safetensors(*module, s.export_to, metadata, layout);
+  const auto names = cebm::io::layout_tensors(*module, layout);
+  std::printf("exported %zu tensors of the %s model (%s weights, iteration %lld, %s names) to %s\n", names.size(), c.kind.c_str(),
+              entry.weights.c_str(), static_cast<long long>(c.iteration), metadata.at("cebm_names").c_str(), s.export_to.c_str());
+}
+
+// --weights: a safetensors file (cebm's --export, or a PyTorch module's state_dict saved with
+// safetensors.torch) as a checkpoint of the kind's model: its weights, a config from the file's
+// metadata, --preset and --model-options, and no trainer state (the chains start fresh).
+struct imported_model {
+  std::string kind;
+  nlohmann::json config;
+  cebm::io::safetensors_contents contents;
+};
+
+imported_model read_imported(const settings& s, const cebm::programs::model_registry& registry) {
+  imported_model m{{}, nlohmann::json::object(), cebm::io::read_safetensors(s.weights)};
+  const auto& meta = m.contents.metadata;
+  m.kind = !s.model.empty() ? s.model : meta.count("cebm_kind") ? meta.at("cebm_kind") : std::string();
+  if (m.kind.empty()) throw std::invalid_argument("--weights " + s.weights + ": the file names no model; give --model (" + registry.kinds() + ")");
+  if (!registry.find(m.kind).make)
+    throw std::invalid_argument("--weights: a '" + m.kind + "' model cannot be imported (its entry builds no module)");
+  if (meta.count("cebm_config")) {
+    try {
+      m.config = nlohmann::json::parse(meta.at("cebm_config"));
+    } catch (const nlohmann::json::exception& e) {
+      throw std::runtime_error(s.weights + ": its metadata's cebm_config is not JSON (" + std::string(e.what()) + ")");
+    }
+    if (meta.count("cebm_kind") && meta.at("cebm_kind") != m.kind) m.config = nlohmann::json::object();  // another kind's
+  }
+  if (!s.preset.empty()) m.config["preset"] = s.preset;
+  if (!m.config.contains("preset")) {
+    m.config["preset"] = "paper";
+    std::fprintf(stderr, "evaluate: %s records no preset; the paper's sampler and input convention are used (--preset)\n",
+                 s.weights.c_str());
+  }
+  return m;
+}
+
+opened_checkpoint import_weights(const settings& s, imported_model& m, const cebm::eval::evaluation_data& data,
+                                 const cebm::programs::model_registry& registry) {
+  const auto& entry = registry.find(m.kind);
+  nlohmann::json& config = m.config;
+  if (!config.contains("dataset")) config["dataset"] = data.dataset;
+  if (!config.contains("model_options") && entry.model_options)
+    config["model_options"] = entry.model_options({data.train.channels(), data.train.height()}, data.dataset);
+  if (!s.model_options.empty()) {
+    nlohmann::json patch;
+    try {
+      patch = nlohmann::json::parse(s.model_options);
+    } catch (const nlohmann::json::exception& e) {
+      throw std::invalid_argument("--model-options: not JSON (" + std::string(e.what()) + ")");
+    }
+    if (!patch.is_object()) throw std::invalid_argument("--model-options: expected a JSON object, got " + patch.dump());
+    if (!config.contains("model_options")) config["model_options"] = nlohmann::json::object();
+    config["model_options"].merge_patch(patch);
+  }
+  const std::vector<std::int64_t> shape = {data.test.channels(), data.test.height(), data.test.width()};
+  const std::shared_ptr<torch::nn::Module> module = entry.make(config, shape);
+  cebm::io::load_tensors(*module, m.contents, s.weights, entry.reference_layout ? entry.reference_layout(*module) : cebm::io::tensor_layout{});
+  // The module's weights as a checkpoint's entry, read back as an archive the kind's evaluation takes.
+  torch::serialize::OutputArchive top, weights;
+  module->save(weights);
+  top.write(entry.weights, weights);
+  std::string bytes;
+  top.save_to([&bytes](const void* p, std::size_t n) {
+    bytes.append(static_cast<const char*>(p), n);
+    return n;
+  });
+  opened_checkpoint c;
+  c.archive.load_from(bytes.data(), bytes.size());
+  c.kind = m.kind;
+  c.config = config;
+  c.imported = true;
+  const auto it = m.contents.metadata.find("cebm_iteration");
+  c.iteration = it != m.contents.metadata.end() ? std::atoll(it->second.c_str()) : 0;
+  return c;
+}
+
+// --score: the energy E(x) and the representation of each image of a safetensors file's tensor
+// "images" [N, C, H, W] (float, in the model's input scale), written as "energy" [N] and
+// "representation" [N, D] to --score-out. The model is in evaluation mode, without gradients.
+void score_images(const settings& s, const std::string& path, opened_checkpoint& c, const cebm::programs::model_registry& registry,
+                  const torch::Device& device) {
+  const auto contents = cebm::io::read_safetensors(s.score);
+  const at::Tensor* images = contents.find("images");
+  if (images == nullptr || images->dim() != 4 || !at::isFloatingType(images->scalar_type()))
+    throw std::invalid_argument("--score " + s.score + ": expected a float tensor \"images\" [N, C, H, W]");
+  const std::vector<std::int64_t> shape(images->sizes().begin() + 1, images->sizes().end());
+  const std::shared_ptr<torch::nn::Module> module = loaded_module(c, path, registry.find(c.kind), shape);
+  module->to(device);
+  module->eval();
+  at::NoGradGuard no_grad;
+  const at::Tensor x = images->to(device, at::kFloat);
+  at::Tensor energy, representation;
+  if (auto* m = dynamic_cast<cebm::models::EnergyModelImpl*>(module.get())) {
+    energy = m->energy(x);
+    representation = m->representation(x);
+  } else if (auto* clel = dynamic_cast<cebm::models::ClelImpl*>(module.get())) {
+    energy = clel->energy(x);
+    representation = clel->representation(x);
+  } else {
+    throw std::invalid_argument("--score: a '" + c.kind + "' model has no energy to score");
+  }
+  cebm::io::write_safetensors(s.score_out, {{"energy", energy}, {"representation", representation}},
+                              {{"cebm_kind", c.kind}, {"source", path}, {"images", s.score}});
+  std::printf("scored %lld images with the %s model: %s\n", static_cast<long long>(x.size(0)), c.kind.c_str(), s.score_out.c_str());
 }
 
 // --preset for a run whose config records none (a trainer driven without a configuration): the
@@ -221,6 +384,30 @@ int evaluate_main(int argc, char** argv) {
                "): few-label, 1-NN, OOD, KL/MI, samples, Fréchet distance"};
   auto* run = app.add_option("--run", s.run, "run directory of a trainer (reads checkpoints/<which>.pt)");
   auto* ckpt = app.add_option("--checkpoint", s.checkpoint, "a checkpoint file")->check(CLI::ExistingFile);
+  auto* weights = app.add_option("--weights", s.weights,
+                                 "evaluate weights from a safetensors file (evaluate --export's, or a PyTorch state_dict "
+                                 "in the papers' modules' names) instead of a checkpoint")
+                      ->check(CLI::ExistingFile)
+                      ->excludes(run)
+                      ->excludes(ckpt);
+  app.add_option("--model", s.model, "with --weights: the model kind (default: the file's)")->needs(weights);
+  app.add_option("--model-options", s.model_options,
+                 "with --weights: JSON merged into the kind's model options (CLEL: {\"size\": \"small\"})")
+      ->needs(weights);
+  auto* export_flag = app.add_option("--export", s.export_to,
+                                     "write the checkpoint's weights to this safetensors file and stop (no evaluation)")
+                          ->excludes(weights);
+  auto* score_flag = app.add_option("--score", s.score,
+                                    "write the energy and representation of the images in this safetensors file (tensor "
+                                    "\"images\" [N, C, H, W] in the model's input scale) to --score-out and stop")
+                         ->check(CLI::ExistingFile)
+                         ->excludes(export_flag);
+  app.add_option("--score-out", s.score_out, "with --score: the safetensors file written (energy [N], representation [N, D])")
+      ->needs(score_flag);
+  app.add_option("--export-names", s.export_names,
+                 "with --export: reference (the papers' PyTorch modules' names, where the kind has them) or cebm")
+      ->check(CLI::IsMember({"reference", "cebm"}))
+      ->needs(export_flag);
   run->excludes(ckpt);
   app.add_option("--which", s.which, "with --run: last or best")->check(CLI::IsMember({"last", "best"}));
   app.add_flag("--curve", s.curve,
@@ -274,8 +461,8 @@ int evaluate_main(int argc, char** argv) {
   app.add_option("--device", s.device, "cpu, cuda or cuda:N");
   app.add_option("--threads", s.threads, "CPU threads for libtorch")->check(cli::positive);
   if (const auto status = cli::parse_flags(app, argc, argv)) return *status;
-  if (s.run.empty() && s.checkpoint.empty()) {
-    std::fprintf(stderr, "error: give --run DIR or --checkpoint FILE\n");
+  if (s.run.empty() && s.checkpoint.empty() && s.weights.empty()) {
+    std::fprintf(stderr, "error: give --run DIR, --checkpoint FILE or --weights FILE\n");
     return 2;
   }
 
@@ -283,12 +470,31 @@ int evaluate_main(int argc, char** argv) {
     const torch::Device device = cli::prepare_process(s.threads, s.seed, s.device);
     if (s.curve && s.run.empty()) throw std::invalid_argument("--curve needs --run (the run's kept checkpoints and metrics)");
     source src = locate(s);
-    opened_checkpoint main_checkpoint = open_checkpoint(src.checkpoint, registry);
+    if (!s.export_to.empty()) {
+      opened_checkpoint c = open_checkpoint(src.checkpoint, registry);
+      export_weights(s, src.checkpoint, c, registry);
+      return 0;
+    }
+    auto gen = at::detail::createCPUGenerator(s.seed + 17);
+    opened_checkpoint main_checkpoint;
+    cebm::eval::evaluation_data data;
+    if (!s.score.empty() && s.score_out.empty()) throw std::invalid_argument("--score needs --score-out FILE");
+    if (!s.weights.empty()) {  // the data first: the imported model takes its geometry
+      imported_model imported = read_imported(s, registry);
+      settings scoring = s;
+      if (!s.score.empty()) scoring.ood.clear();  // scoring reads the data's geometry alone
+      data = load_data(scoring, imported.config, gen);
+      main_checkpoint = import_weights(s, imported, data, registry);
+    } else {
+      main_checkpoint = open_checkpoint(src.checkpoint, registry);
+    }
+    if (!s.score.empty()) {
+      score_images(s, src.checkpoint, main_checkpoint, registry, device);
+      return 0;
+    }
+    if (s.weights.empty()) data = load_data(s, main_checkpoint.config, gen);
     std::fprintf(stderr, "evaluating %s (%s), %d threads, report in %s\n", src.checkpoint.c_str(), main_checkpoint.kind.c_str(),
                  torch::get_num_threads(), src.out.c_str());
-
-    auto gen = at::detail::createCPUGenerator(s.seed + 17);
-    const cebm::eval::evaluation_data data = load_data(s, main_checkpoint.config, gen);
     auto few = cebm::eval::few_label_options{}.draws(s.draws).seed(s.seed);
     if (s.without_replacement) few.draw(cebm::eval::label_draw::without_replacement);
     const auto options = cebm::eval::evaluation_options{}
@@ -315,6 +521,7 @@ int evaluate_main(int argc, char** argv) {
       job.archive = &c.archive;
       job.path = path;
       job.config = c.config;
+      job.imported = c.imported;
       if (!s.preset.empty()) supply_preset(job.config, s.preset, registry.find(c.kind), data);
       job.data = data;
       job.frechet = [&](const cebm::data::image_transform_options& input) { return frechet_extractor(s, data, src.out, input); };
@@ -363,7 +570,7 @@ int evaluate_main(int argc, char** argv) {
     nlohmann::json report = evaluate(main_checkpoint, src.checkpoint, options,
                                      events ? with_tensorboard(stderr_evaluation_reporter(), *events, step, data.dataset, s.projector_points)
                                             : stderr_evaluation_reporter());
-    report["checkpoint"] = src.checkpoint;
+    report[s.weights.empty() ? "checkpoint" : "weights"] = src.checkpoint;
     report["config"] = main_checkpoint.config;
     if (s.curve) report["learning_curve"] = cebm::eval::learning_curve_section(curve, src.out);
     cebm::eval::write_report(report, src.out);

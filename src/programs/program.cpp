@@ -125,7 +125,7 @@ void check_resumed_settings(const std::string& stored, const std::string& now, b
       "out", "out_dir", "device", "threads", "torch_threads", "iterations", "eval_images", "data", "cebm_version",
       "distributed", "log_every", "checkpoint_every", "keep_every", "sample_every", "probe_every", "probe_reference",
       "probe_query", "long_run_steps", "long_run_chains", "on_divergence", "max_rollbacks", "rollback_lr_scale",
-      "divergence_threshold", "tensorboard"};
+      "divergence_threshold", "tensorboard", "init_from"};
   std::vector<std::string> changes;
   std::function<void(const nlohmann::json&, const nlohmann::json&, const std::string&)> compare =
       [&](const nlohmann::json& a, const nlohmann::json& b, const std::string& path) {
@@ -189,12 +189,17 @@ void run_flags::add_to(CLI::App& app, const std::vector<std::pair<std::string, s
                  "(config_history.jsonl records them)")
         ->needs(resume_flag);
     app.add_flag("--no-tensorboard", no_tensorboard, "write no TensorBoard event files (metrics.jsonl and the grids stay)");
+    app.add_option("--init-from", init_from,
+                   "start from these weights: a safetensors file in cebm's names or the papers' PyTorch modules' "
+                   "(evaluate --export writes one)")
+        ->check(CLI::ExistingFile)
+        ->excludes(resume_flag);
     dist.add_to(app);
   }
 
 nlohmann::json run_flags::config(const std::string& model, const std::string& out_dir, std::int64_t run_iterations,
                         std::int64_t global_batch, const cebm::train::process_group* group) const {
-    return {{"model", model},         {"preset", preset},
+    nlohmann::json c = {{"model", model},         {"preset", preset},
             {"dataset", dataset},     {"data", data_dir()},
             {"out", out_dir},         {"seed", seed},
             {"device", device},       {"threads", threads},
@@ -202,6 +207,8 @@ nlohmann::json run_flags::config(const std::string& model, const std::string& ou
             {"distributed", distributed_flags::describe(group)}, {"train_subset", train_subset},
             {"on_divergence", on_divergence}, {"cebm_version", CEBM_VERSION_STRING},
             {"torch_threads", torch::get_num_threads()}};
+    if (!init_from.empty()) c["init_from"] = init_from;
+    return c;
   }
 
 std::string run_flags::data_dir() const {

@@ -60,6 +60,7 @@ std::vector<std::string> mnist_search_path();
 /// The flags of every training program.
 struct run_flags {
   std::string preset = "demo", dataset = "fashion_mnist", data, out, device = "cpu", on_divergence = "abort";
+  std::string init_from;  ///< --init-from: a safetensors file the model starts from
   std::uint64_t seed = 0;
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::int64_t iterations = 0, keep_every = 0, batch_size = 0, sgld_steps = 0, train_subset = 0, eval_images = 10000;

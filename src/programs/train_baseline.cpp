@@ -36,6 +36,9 @@ int train_baseline_main(int argc, char** argv) {
   if (const auto status = cli::parse_flags(app, argc, argv)) return *status;
 
   return cli::guarded([&] {
+    if (!f.init_from.empty())
+      throw std::invalid_argument("--init-from: train_baseline's models (VAE, GMM-VAE, BIGAN) do not import weights; "
+                                  "train_cebm and train_clel do");
     const auto proc = cli::start_training(f);  // device, ranks and data
     if (latent_dim == 0) latent_dim = cebm::train::vae_trainer_options::preset_latent_dim(f.preset);
     const bool colour = proc.data.train.channels() == 3 && proc.data.train.height() == 32;

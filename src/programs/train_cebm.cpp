@@ -67,6 +67,7 @@ int train_cebm_main(int argc, char** argv) {
     }
     job.train = proc.data.train;
     job.seed = f.seed;
+    job.init_from = f.init_from;
     job.device = proc.device;
     job.run = cli::run_request(f, job.options, proc.group);
     job.config = f.config(kind, job.options.out_dir(), job.options.iterations(),

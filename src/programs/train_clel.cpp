@@ -9,7 +9,9 @@
 #include <cstdio>
 #include <string>
 
+#include <cebm/torch/io/safetensors.hpp>
 #include <cebm/torch/models/clel.hpp>
+#include <cebm/torch/models/reference_layout.hpp>
 #include <cebm/torch/train/clel_trainer.hpp>
 
 #include <cebm/torch/programs/entry_points.hpp>
@@ -57,7 +59,9 @@ int train_clel_main(int argc, char** argv) {
                    {"ema_half_life_images", opts.ema_half_life_images() * (proc.group ? proc.group->world_size() : 1)}});
     std::fprintf(stderr, "clel on %s: seed %llu, %d threads, device %s, run directory %s\n", f.dataset.c_str(),
                  (unsigned long long)f.seed, torch::get_num_threads(), f.device.c_str(), opts.out_dir().c_str());
-    cebm::train::clel_trainer trainer(cebm::models::Clel(opts.model()), proc.data.train, opts, f.seed, proc.device, config.dump(2));
+    cebm::models::Clel model(opts.model());
+    if (!f.init_from.empty()) cebm::io::load_safetensors(*model, f.init_from, cebm::models::clel_reference_layout(*model));
+    cebm::train::clel_trainer trainer(model, proc.data.train, opts, f.seed, proc.device, config.dump(2));
     return cli::train_and_summarise(trainer, f, "clel", proc.data, proc.group, "encoder", {"data", "buffer", "long_run"});
   });
 }

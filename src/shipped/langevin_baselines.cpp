@@ -10,6 +10,7 @@
 #include "cebm/families/gaussian.hpp"
 #include "cebm/torch/models/harmonium.hpp"
 #include "cebm/torch/models/igebm.hpp"
+#include "cebm/torch/models/reference_layout.hpp"
 #include "cebm/torch/programs/conjugate_ebm_entry.hpp"
 #include "cebm/torch/train/options_json.hpp"
 #include "shipped/shipped.hpp"
@@ -26,7 +27,8 @@ void add_igebm(model_registry& r) {
       [](const data::image_geometry& g, const std::string&) {
         return nlohmann::json{{"trunk", options_json::to_json(encoder_for(g))}};
       },
-      [](const std::string& preset, const std::string& dataset) { return paper_ebm_options(preset, "igebm", dataset); }));
+      [](const std::string& preset, const std::string& dataset) { return paper_ebm_options(preset, "igebm", dataset); },
+      models::igebm_reference_layout));
 }
 
 void add_harmonium(model_registry& r) {

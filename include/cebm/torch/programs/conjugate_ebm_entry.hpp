@@ -22,6 +22,7 @@
 #include "cebm/config.hpp"
 #include "cebm/torch/data/datasets.hpp"
 #include "cebm/torch/models/conjugate_ebm.hpp"
+#include "cebm/torch/models/reference_layout.hpp"
 #include "cebm/torch/nn/conv_encoder.hpp"
 #include "cebm/torch/programs/ebm_model.hpp"
 #include "cebm/torch/train/ebm_trainer_options.hpp"
@@ -58,7 +59,8 @@ model_entry conjugate_ebm_entry(std::string description, bool mixture = false) {
       [mixture](const data::image_geometry& g, const std::string& dataset) { return conjugate_ebm_defaults(g, dataset, mixture); },
       [mixture](const std::string& preset, const std::string& dataset) {
         return paper_ebm_options(preset, mixture ? "gmm_cebm" : "cebm", dataset);
-      });
+      },
+      models::conjugate_ebm_reference_layout);
 }
 
 }  // namespace cebm::programs

@@ -12,11 +12,13 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "cebm/config.hpp"
 #include "cebm/torch/eval/aggregate_posterior.hpp"
+#include "cebm/torch/io/safetensors.hpp"
 #include "cebm/torch/models/energy_model.hpp"
 #include "cebm/torch/programs/model_registry.hpp"
 #include "cebm/torch/programs/sampling_convention.hpp"
@@ -39,13 +41,16 @@ CEBM_INLINE train::ebm_trainer_options stored_trainer_options(const nlohmann::js
 
 /// An entry for a model trained by `ebm_trainer`. `make(options)` builds the model from its
 /// options JSON; `defaults(geometry, dataset)` gives the options for a dataset;
-/// `preset(preset, dataset)` the trainer options. A model with a conjugate bias (`bias_family`,
-/// `bias()`, `statistics(x)`) gets the aggregate posterior's KL and MI in its evaluation.
+/// `preset(preset, dataset)` the trainer options; `layout`, where given, the names the papers'
+/// PyTorch module gives its tensors (models/reference_layout.hpp) for exported and imported
+/// weights. A model with a conjugate bias (`bias_family`, `bias()`, `statistics(x)`) gets the
+/// aggregate posterior's KL and MI in its evaluation.
 template <class Model>
 model_entry ebm_model(std::string kind, std::string description,
                       std::function<Model(const nlohmann::json& model_options)> make,
                       std::function<nlohmann::json(const data::image_geometry&, const std::string&)> defaults,
-                      std::function<train::ebm_trainer_options(const std::string&, const std::string&)> preset) {
+                      std::function<train::ebm_trainer_options(const std::string&, const std::string&)> preset,
+                      std::function<io::tensor_layout(const torch::nn::Module&)> layout = {}) {
   using Impl = typename Model::ContainedType;
   static_assert(std::is_base_of_v<models::EnergyModelImpl, Impl>,
                 "cebm::programs::ebm_model<Model>: Model's module must derive from cebm::models::EnergyModelImpl "
@@ -55,7 +60,16 @@ model_entry ebm_model(std::string kind, std::string description,
   e.description = std::move(description);
   e.model_options = defaults;
   e.trainer_options = preset;
-  e.train = [make](ebm_training& job) { train_energy_model(make(job.model_options), job); };
+  e.train = [make, layout](ebm_training& job) {
+    Model model = make(job.model_options);
+    if (!job.init_from.empty()) io::load_safetensors(*model, job.init_from, layout ? layout(*model) : io::tensor_layout{});
+    train_energy_model(std::move(model), job);
+  };
+  e.make = [make](const nlohmann::json& config, const std::vector<std::int64_t>&) -> std::shared_ptr<torch::nn::Module> {
+    if (!config.contains("model_options")) throw std::invalid_argument("the run records no model options (config.json's \"model_options\")");
+    return make(config.at("model_options")).ptr();
+  };
+  e.reference_layout = std::move(layout);
   e.evaluate = [make, kind, preset](checkpoint_evaluation& job) {
     if (!job.config.contains("model_options"))
       throw std::invalid_argument(job.path + ": the run records no model options (config.json's \"model_options\"); "

@@ -45,6 +45,13 @@ inline std::vector<std::int64_t> stored_sample_shape(torch::serialize::InputArch
   return {storage.sizes().begin() + 1, storage.sizes().end()};
 }
 
+/// The sample shape [C, H, W] the job's model takes: the stored replay buffer's, or the data's for
+/// imported weights (which have no buffer).
+inline std::vector<std::int64_t> sample_shape(checkpoint_evaluation& job) {
+  if (job.imported) return {job.data.test.channels(), job.data.test.height(), job.data.test.width()};
+  return stored_sample_shape(*job.archive, job.path);
+}
+
 /// Loads the checkpoint's weights into `model`, builds the evaluation context from `convention`
 /// and runs `eval::evaluate`; returns the report.
 /// `aggregate_posterior`, where given, is the KL/MI of a conjugate bias that `Model` does not
@@ -67,7 +74,12 @@ nlohmann::json evaluate_checkpoint(Model model, checkpoint_evaluation& job, cons
   ctx.input = convention.input;
   ctx.device = job.device;
   ctx.reporter = job.reporter;
-  if (convention.langevin) {  // models sampled ancestrally have no buffer
+  if (convention.langevin && job.imported) {  // imported weights: chains start from the buffer's initial distribution
+    auto gen = at::detail::createCPUGenerator(0);
+    auto buffer = std::make_shared<replay_buffer>(replay_buffer_options(convention.buffer), sample_shape(job), at::TensorOptions(), gen);
+    ctx.buffer = buffer->contents();
+    ctx.fresh_chains = [buffer](std::int64_t n, at::Generator& g) { return buffer->fresh(n, g); };
+  } else if (convention.langevin) {  // models sampled ancestrally have no buffer
     torch::serialize::InputArchive b;
     const at::Tensor storage = detail::read_buffer_storage(*job.archive, job.path, b);
     const std::vector<std::int64_t> shape(storage.sizes().begin() + 1, storage.sizes().end());

@@ -25,6 +25,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <torch/serialize/archive.h>
@@ -32,6 +33,7 @@
 #include "cebm/torch/data/datasets.hpp"
 #include "cebm/torch/eval/evaluation_run.hpp"
 #include "cebm/torch/eval/frechet.hpp"
+#include "cebm/torch/io/safetensors.hpp"
 #include "cebm/torch/train/ebm_trainer_options.hpp"
 #include "cebm/torch/train/run_view.hpp"
 
@@ -46,6 +48,8 @@ struct ebm_training {
   at::Device device = at::kCPU;
   nlohmann::json config;  ///< the program's record of the run; model_options and trainer_options are added
   train::run_request run;  ///< data parallelism, reporting, resume and the program's hooks
+  /// A safetensors file the model starts from (cebm's or the reference layout's names); empty: none.
+  std::string init_from;
 };
 
 /// What a program hands an entry to evaluate one checkpoint.
@@ -62,6 +66,9 @@ struct checkpoint_evaluation {
   /// Model-specific evaluation settings a program may set (CLEL's beta_test, the VAE's importance samples).
   nlohmann::json settings = nlohmann::json::object();
   eval::evaluation_reporter reporter;  ///< where the evaluation's stages and progress go
+  /// Weights without a trainer's state (evaluate --weights): no replay buffer is stored, so the
+  /// chains start fresh, and the sample shape is the data's.
+  bool imported = false;
 
   /// The preset the run was trained with, from its config; a run that records none is refused
   /// with the flag that names it (the bundled evaluate's --preset), never given a default.
@@ -82,6 +89,15 @@ struct model_entry {
   std::function<train::ebm_trainer_options(const std::string& preset, const std::string& dataset)> trainer_options;
   std::function<void(ebm_training&)> train;
   std::function<nlohmann::json(checkpoint_evaluation&)> evaluate;
+  /// The model's module from a run's config and its sample shape [C, H, W]: what exporting and
+  /// importing weights build (evaluate --export and --weights, the trainers' --init-from); empty
+  /// for a kind that does not support them.
+  std::function<std::shared_ptr<torch::nn::Module>(const nlohmann::json& config, const std::vector<std::int64_t>& shape)> make;
+  /// The names and shapes the papers' PyTorch modules give the module's tensors
+  /// (models/reference_layout.hpp); empty: cebm's own names.
+  std::function<io::tensor_layout(const torch::nn::Module&)> reference_layout;
+  /// The checkpoint entry that is evaluated and exported ("ema" for CLEL's averaged networks).
+  std::string weights = "model";
 };
 
 class model_registry {
