@@ -3,6 +3,7 @@ the performance references (shared/bench/cebm_step.py and clel_step.py) with the
 names, so the same state_dict keys and shapes:
 
   GaussianCebm(CebmEncoder(head="split"))   CEBM, Fashion-MNIST/MNIST geometry (Wu et al. 2021, Table 5a)
+  Igebm()                                   the IGEBM baseline on the same trunk (here only)
   Clel(ebm=SmallEbm(), encoder=CifarResNetEncoder())
                                             CLEL "Small" f, g and the ResNet-18 h (Lee et al. 2023)
 
@@ -68,6 +69,26 @@ class GaussianCebm(nn.Module):
         t1, t2 = self.encoder(x)
         post = gaussian_log_normalizer(self.lam1 + t1, self.lam2 + t2)
         return -(post - gaussian_log_normalizer(self.lam1, self.lam2)).sum(dim=1)
+
+
+class Igebm(nn.Module):
+    """The CEBM paper's IGEBM baseline: the encoder's four convolutions with Swish, an MLP to 128
+    features and a scalar energy (cebm's models/igebm.hpp; the bench scripts have no IGEBM)."""
+
+    def __init__(self, hidden=128, latent_dim=128):
+        super().__init__()
+        self.convs = nn.ModuleList([nn.Conv2d(1, 64, 3, 1, 1), nn.Conv2d(64, 64, 4, 2, 1),
+                                    nn.Conv2d(64, 32, 4, 2, 1), nn.Conv2d(32, 32, 4, 2, 1)])
+        self.fc1, self.fc2, self.out = nn.Linear(288, hidden), nn.Linear(hidden, latent_dim), nn.Linear(latent_dim, 1)
+
+    def representation(self, x):
+        h = x
+        for conv in self.convs:
+            h = F.silu(conv(h))
+        return self.fc2(F.silu(self.fc1(h.flatten(1))))
+
+    def energy(self, x):
+        return self.out(F.silu(self.representation(x))).squeeze(1)
 
 
 # ----------------------------------------------------------------------------- CLEL

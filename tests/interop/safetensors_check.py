@@ -6,7 +6,8 @@ and torch, in the venv scripts/setup.sh makes):
 
 cebm: a `ci` run of train_cebm, exported with `evaluate --export`, loads (strict) into the
 reference GaussianCebm(CebmEncoder(head="split")); its energies and posterior means on Fashion-MNIST
-test images equal those `evaluate --score` computes from the checkpoint. Then a model initialised
+test images equal those `evaluate --score` computes from the checkpoint, and the exported file
+scored by cebm again gives them exactly. The same for an IGEBM run. Then a model initialised
 and stepped in PyTorch, saved with safetensors.torch, is scored by cebm (`evaluate --weights`) with
 the same energies, gets cebm's full report, and starts a train_cebm run (`--init-from`).
 
@@ -119,6 +120,23 @@ def cebm_case(train, evaluate, work):
         agree("energies of the ci-trained CEBM (cebm's checkpoint vs the reference module)", energy, model.energy(images))
         t1, t2 = model.encoder(images)
         agree("posterior means", rep, -(model.lam1 + t1) / (2 * (model.lam2 + t2)))
+
+    # The exported file back into cebm: its metadata names the kind and the run's options.
+    energy_back, rep_back = score(evaluate, ["--weights", exported], images, work, "cebm_back")
+    if not (torch.equal(energy_back, energy) and torch.equal(rep_back, rep)):
+        fail("evaluate --weights on the exported file scores differently from the checkpoint")
+    print("  C++ -> C++: the exported file scores exactly as its checkpoint (kind and options from its metadata)")
+
+    # The IGEBM: the same trunk and an MLP.
+    igebm_dir, igebm_file = os.path.join(work, "igebm_run"), os.path.join(work, "igebm.safetensors")
+    run(train, "--model", "igebm", "--preset", "ci", "--out", igebm_dir, "--overwrite", "--threads", 2, "--no-tensorboard")
+    run(evaluate, "--run", igebm_dir, "--export", igebm_file)
+    igebm = reference_modules.Igebm().eval()
+    strict_load(igebm, igebm_file, "IGEBM C++ -> PyTorch")
+    energy, rep = score(evaluate, ["--run", igebm_dir], images, work, "igebm_cpp")
+    with torch.no_grad():
+        agree("IGEBM energies", energy, igebm.energy(images))
+        agree("IGEBM representations", rep, igebm.representation(images))
 
     # PyTorch -> C++: initialised and stepped (Adam, a contrastive loss against noise) in PyTorch.
     torch.manual_seed(3)
