@@ -132,7 +132,6 @@ void export_weights(const settings& s, const std::string& path, opened_checkpoin
   if (!s.preset.empty() && !c.config.contains("preset")) c.config["preset"] = s.preset;
   const std::vector<std::int64_t> shape = cebm::programs::stored_sample_shape(c.archive, path);
   const std::shared_ptr<torch::nn::Module> module = loaded_module(c, path, entry, shape);
-  const nlohmann::json& config = c.config;
   const bool reference = s.export_names == "reference" && entry.reference_layout;
   const cebm::io::tensor_layout layout = reference ? entry.reference_layout(*module) : cebm::io::tensor_layout{};
   const nlohmann::json shape_json = shape;
@@ -144,7 +143,7 @@ void export_weights(const settings& s, const std::string& path, opened_checkpoin
       {"cebm_iteration", std::to_string(c.iteration)},
       {"cebm_sample_shape", shape_json.dump()},
       {"cebm_checkpoint", path},
-      {"cebm_config", config.dump()},
+      {"cebm_config", c.config.dump()},
       {"cebm_version", CEBM_VERSION_STRING}};
   cebm::io::save_safetensors(*module, s.export_to, metadata, layout);
   const auto names = cebm::io::layout_tensors(*module, layout);
@@ -175,6 +174,7 @@ imported_model read_imported(const settings& s, const cebm::programs::model_regi
       throw std::runtime_error(s.weights + ": its metadata's cebm_config is not JSON (" + std::string(e.what()) + ")");
     }
     if (meta.count("cebm_kind") && meta.at("cebm_kind") != m.kind) m.config = nlohmann::json::object();  // another kind's
+    m.config.erase("data");  // the exporting machine's folder: here the dataset's default, or --data
   }
   if (!s.preset.empty()) m.config["preset"] = s.preset;
   if (!m.config.contains("preset")) {

@@ -165,6 +165,8 @@ def cebm_case(train, evaluate, work):
     missing = [k for k in ("few_label", "nn1", "ood", "aggregate_posterior", "samples") if k not in report]
     if missing or report.get("weights") != py_file:
         fail(f"report of the imported weights lacks {missing} or names {report.get('weights')}")
+    if f"Weights `{py_file}` (imported: no replay buffer" not in open(os.path.join(report_dir, "report.md")).read():
+        fail("report.md does not say which weights it evaluated")
     print(f"  evaluate --weights: report.json with {', '.join(k for k in report if k not in ('config',))}")
 
     # train_cebm --init-from: one step at lr 1e-12 leaves the parameters where the file put them.

@@ -73,6 +73,8 @@ CEBM_INLINE std::string markdown_report(const nlohmann::json& r) {
   std::ostringstream md;
   md << "# Evaluation: " << model << " on " << dataset << "\n\n";
   if (r.contains("checkpoint")) md << "Checkpoint `" << r["checkpoint"].get<std::string>() << "`";
+  if (r.contains("weights"))  // evaluate --weights: no trainer state came with them
+    md << "Weights `" << r["weights"].get<std::string>() << "` (imported: no replay buffer, the chains start fresh)";
   if (r.contains("iteration")) md << ", iteration " << r["iteration"];
   md << ". Training images " << r["images"]["train"] << ", test images " << r["images"]["test"]
      << ", representation dimension " << r.value("representation_dim", 0) << ".\n\n";
