@@ -23,12 +23,10 @@
 #include <cebm/torch/eval/report.hpp>
 #include <cebm/torch/eval/report_scalars.hpp>
 #include <cebm/torch/io/tensorboard/summary_writer.hpp>
-#include <cebm/torch/programs/evaluate_checkpoint.hpp>
+#include <cebm/torch/programs/stored_buffer.hpp>
 #include <cebm/torch/programs/shipped_models.hpp>
 #include <cebm/torch/io/checkpoint.hpp>
 #include <cebm/torch/io/safetensors.hpp>
-#include <cebm/torch/models/clel.hpp>
-#include <cebm/torch/models/energy_model.hpp>
 #include <cebm/torch/io/progress.hpp>
 #include <cebm/torch/io/run_directory.hpp>
 
@@ -235,21 +233,14 @@ void score_images(const settings& s, const std::string& path, opened_checkpoint&
   if (images == nullptr || images->dim() != 4 || !at::isFloatingType(images->scalar_type()))
     throw std::invalid_argument("--score " + s.score + ": expected a float tensor \"images\" [N, C, H, W]");
   const std::vector<std::int64_t> shape(images->sizes().begin() + 1, images->sizes().end());
-  const std::shared_ptr<torch::nn::Module> module = loaded_module(c, path, registry.find(c.kind), shape);
+  const auto& entry = registry.find(c.kind);
+  if (!entry.score) throw std::invalid_argument("--score: a '" + c.kind + "' model has no energy to score");
+  const std::shared_ptr<torch::nn::Module> module = loaded_module(c, path, entry, shape);
   module->to(device);
   module->eval();
   at::NoGradGuard no_grad;
   const at::Tensor x = images->to(device, at::kFloat);
-  at::Tensor energy, representation;
-  if (auto* m = dynamic_cast<cebm::models::EnergyModelImpl*>(module.get())) {
-    energy = m->energy(x);
-    representation = m->representation(x);
-  } else if (auto* clel = dynamic_cast<cebm::models::ClelImpl*>(module.get())) {
-    energy = clel->energy(x);
-    representation = clel->representation(x);
-  } else {
-    throw std::invalid_argument("--score: a '" + c.kind + "' model has no energy to score");
-  }
+  const auto [energy, representation] = entry.score(*module, x);
   cebm::io::write_safetensors(s.score_out, {{"energy", energy}, {"representation", representation}},
                               {{"cebm_kind", c.kind}, {"source", path}, {"images", s.score}});
   std::printf("scored %lld images with the %s model: %s\n", static_cast<long long>(x.size(0)), c.kind.c_str(), s.score_out.c_str());

@@ -52,6 +52,10 @@ void add_clel(model_registry& r) {
     return models::Clel(clel_model(config, shape)).ptr();
   };
   e.reference_layout = models::clel_reference_layout;
+  e.score = [](torch::nn::Module& m, const at::Tensor& x) {
+    auto& clel = dynamic_cast<models::ClelImpl&>(m);
+    return std::make_pair(clel.energy(x), clel.representation(x));  // e(x) = ½‖f(x)‖², h(x)
+  };
   e.weights = "ema";
   r.add(std::move(e));
 }

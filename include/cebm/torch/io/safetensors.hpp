@@ -119,21 +119,27 @@ inline named_tensors module_tensors(const torch::nn::Module& m) {
 /// spaces to a multiple of 8 bytes, as the Python library writes it.
 inline std::string encode_safetensors(const named_tensors& tensors, const safetensors_metadata& metadata = {}) {
   detail::require_little_endian();
-  nlohmann::ordered_json header = nlohmann::ordered_json::object();
-  if (!metadata.empty()) header["__metadata__"] = metadata;
+  // The header in the tensors' order (nlohmann::json sorts keys; its ordered variant would
+  // instantiate the whole JSON library a second time in every unit that includes this).
+  std::string json = "{";
+  if (!metadata.empty()) json += "\"__metadata__\":" + nlohmann::json(metadata).dump();
+  std::vector<std::string> names;
   std::vector<at::Tensor> cpu;
   std::uint64_t offset = 0;
   for (const auto& [name, t] : tensors) {
     if (name.empty() || name == "__metadata__") throw std::invalid_argument("safetensors: invalid tensor name '" + name + "'");
-    if (header.contains(name)) throw std::invalid_argument("safetensors: tensor '" + name + "' given twice");
+    if (std::find(names.begin(), names.end(), name) != names.end())
+      throw std::invalid_argument("safetensors: tensor '" + name + "' given twice");
     if (!t.defined()) throw std::invalid_argument("safetensors: tensor '" + name + "' is undefined");
     const std::string dtype = detail::safetensors_dtype_name(t.scalar_type(), name);
+    names.push_back(name);
     cpu.push_back(t.detach().to(at::kCPU).contiguous());
     const auto bytes = static_cast<std::uint64_t>(cpu.back().numel()) * cpu.back().element_size();
-    header[name] = {{"dtype", dtype}, {"shape", t.sizes().vec()}, {"data_offsets", {offset, offset + bytes}}};
+    const nlohmann::json entry = {{"dtype", dtype}, {"shape", t.sizes().vec()}, {"data_offsets", {offset, offset + bytes}}};
+    json += (json.size() > 1 ? "," : "") + nlohmann::json(name).dump() + ":" + entry.dump();
     offset += bytes;
   }
-  std::string json = header.dump();
+  json += "}";
   json.append((8 - json.size() % 8) % 8, ' ');
   std::string out(8, '\0');
   const std::uint64_t n = json.size();

@@ -33,7 +33,6 @@
 /// (three trunks) has no reference module and keeps cebm's names.
 #include <cstdint>
 #include <map>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -45,24 +44,44 @@ namespace cebm::models {
 
 namespace detail {
 
+/// The components of a dotted tensor name ("encoder.trunk.convs.0.weight" → 5).
+inline std::vector<std::string> name_parts(const std::string& name) {
+  std::vector<std::string> parts(1);
+  for (const char c : name) {
+    if (c == '.') parts.emplace_back();
+    else parts.back() += c;
+  }
+  return parts;
+}
+/// parts[from..] joined with dots.
+inline std::string joined(const std::vector<std::string>& parts, std::size_t from) {
+  std::string out;
+  for (std::size_t i = from; i < parts.size(); ++i) out += (i > from ? "." : "") + parts[i];
+  return out;
+}
+inline bool is_index(const std::string& s) {
+  return !s.empty() && s.size() < 9 && s.find_first_not_of("0123456789") == std::string::npos;
+}
+inline bool starts_with(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
+
 /// Number of direct children of the submodule `prefix` (a Sequential's length).
 inline std::int64_t children_of(const torch::nn::Module& m, const std::string& prefix) {
   std::int64_t n = 0;
   for (const auto& sub : m.named_modules("", false)) {
     const std::string& name = sub.key();
-    if (name.size() > prefix.size() + 1 && name.compare(0, prefix.size() + 1, prefix + ".") == 0 &&
-        name.find('.', prefix.size() + 1) == std::string::npos)
+    if (name.size() > prefix.size() + 1 && starts_with(name, prefix + ".") && name.find('.', prefix.size() + 1) == std::string::npos)
       ++n;
   }
   return n;
 }
 
-/// Applies `rename` to every parameter and buffer name of `m`; names it returns unchanged are left out.
+/// Applies `rename(parts, tensor)` to every parameter and buffer of `m`; names it returns
+/// unchanged (and without a shape) are left out.
 template <class Rename>
 io::tensor_layout layout_of(const torch::nn::Module& m, Rename&& rename) {
   io::tensor_layout out;
   for (const auto& [name, t] : io::detail::module_tensors(m)) {
-    io::foreign_tensor f = rename(name, t);
+    io::foreign_tensor f = rename(name_parts(name), t);
     if (f.name != name || !f.shape.empty()) out[name] = std::move(f);
   }
   return out;
@@ -80,67 +99,67 @@ inline std::string spectral_leaf(const std::string& leaf) {
 
 /// The reference layout of a conjugate EBM (`ConjugateEbm<F, Map>`, any family): see the file comment.
 inline io::tensor_layout conjugate_ebm_reference_layout(const torch::nn::Module& m) {
-  static const std::regex conv(R"(encoder\.trunk\.convs\.(\d+)\.(.+))"), split(R"(encoder\.head(\d+)\.([02])\.(.+))"),
-      shared(R"(encoder\.head\.([02])\.(.+))"), bias(R"(bias_(\d+))");
-  return detail::layout_of(m, [](const std::string& name, const at::Tensor&) -> io::foreign_tensor {
-    std::smatch g;
-    if (std::regex_match(name, g, conv)) return {"encoder.convs." + std::to_string(std::stoi(g[1]) / 2) + "." + g[2].str(), {}};
-    if (std::regex_match(name, g, split))
-      return {"encoder.fc" + std::string(g[2] == "0" ? "1" : "2") + static_cast<char>('a' + std::stoi(g[1]) - 1) + "." + g[3].str(), {}};
-    if (std::regex_match(name, g, shared)) return {"encoder.fc" + std::string(g[1] == "0" ? "1" : "2") + "." + g[2].str(), {}};
-    if (std::regex_match(name, g, bias)) return {"lam" + g[1].str(), {}};
-    return {name, {}};
+  using namespace detail;
+  return layout_of(m, [](const std::vector<std::string>& p, const at::Tensor&) -> io::foreign_tensor {
+    if (p.size() >= 5 && p[0] == "encoder" && p[1] == "trunk" && p[2] == "convs" && is_index(p[3]))
+      return {"encoder.convs." + std::to_string(std::stoi(p[3]) / 2) + "." + joined(p, 4), {}};
+    if (p.size() >= 4 && p[0] == "encoder" && starts_with(p[1], "head") && (p[2] == "0" || p[2] == "2")) {
+      const std::string s = p[1].substr(4), layer = p[2] == "0" ? "1" : "2";
+      if (s.empty()) return {"encoder.fc" + layer + "." + joined(p, 3), {}};  // the shared head
+      if (is_index(s) && std::stoi(s) >= 1 && std::stoi(s) <= 26)
+        return {"encoder.fc" + layer + static_cast<char>('a' + std::stoi(s) - 1) + "." + joined(p, 3), {}};
+    }
+    if (p.size() == 1 && starts_with(p[0], "bias_") && is_index(p[0].substr(5))) return {"lam" + p[0].substr(5), {}};
+    return {joined(p, 0), {}};
   });
 }
 
 /// The reference layout of the IGEBM: its trunk's convolutions without the Swish slots.
 inline io::tensor_layout igebm_reference_layout(const torch::nn::Module& m) {
-  static const std::regex conv(R"(trunk\.convs\.(\d+)\.(.+))");
-  return detail::layout_of(m, [](const std::string& name, const at::Tensor&) -> io::foreign_tensor {
-    std::smatch g;
-    if (std::regex_match(name, g, conv)) return {"convs." + std::to_string(std::stoi(g[1]) / 2) + "." + g[2].str(), {}};
-    return {name, {}};
+  using namespace detail;
+  return layout_of(m, [](const std::vector<std::string>& p, const at::Tensor&) -> io::foreign_tensor {
+    if (p.size() >= 4 && p[0] == "trunk" && p[1] == "convs" && is_index(p[2]))
+      return {"convs." + std::to_string(std::stoi(p[2]) / 2) + "." + joined(p, 3), {}};
+    return {joined(p, 0), {}};
   });
 }
 
 /// The reference layout of CLEL (f, g and h; one trunk); empty (cebm's names) for the large size.
 inline io::tensor_layout clel_reference_layout(const torch::nn::Module& m) {
-  if (detail::children_of(m, "ebm_f.trunks") != 1) return {};
+  using namespace detail;
+  if (children_of(m, "ebm_f.trunks") != 1) return {};
   // The flat index in the reference's Sequential of each cebm stage's first item, and of each layer's first block.
   std::vector<std::int64_t> stage_start, layer_start;
-  for (std::int64_t i = 0, at = 2, n = detail::children_of(m, "ebm_f.trunks.0.stages"); i < n; ++i) {
+  for (std::int64_t i = 0, at = 2, n = children_of(m, "ebm_f.trunks.0.stages"); i < n; ++i) {
     stage_start.push_back(at);
-    at += detail::children_of(m, "ebm_f.trunks.0.stages." + std::to_string(i));
+    at += children_of(m, "ebm_f.trunks.0.stages." + std::to_string(i));
   }
   for (std::int64_t l = 1, at = 4; l <= 4; ++l) {
     layer_start.push_back(at);
-    at += detail::children_of(m, "encoder.layer" + std::to_string(l));
+    at += children_of(m, "encoder.layer" + std::to_string(l));
   }
-  static const std::regex normalize(R"((ebm_f|encoder)\.normalize\.(mean|std))"), stem(R"(ebm_f\.trunks\.0\.stem\.(\w+))"),
-      stage(R"(ebm_f\.trunks\.0\.stages\.(\d+)\.(\d+)\.(\w+)\.(\w+))"), head(R"(ebm_f\.head\.(.+))"), g_mlp(R"(ebm_g\.mlp\.(.+))"),
-      stem_h(R"(encoder\.(conv1|bn1)\.(.+))"), block(R"(encoder\.layer(\d)\.(\d+)\.(.+))"), fc(R"(encoder\.fc\.(.+))");
-  return detail::layout_of(m, [&](const std::string& name, const at::Tensor& t) -> io::foreign_tensor {
-    std::smatch g;
-    if (std::regex_match(name, g, normalize))
-      return {(g[1] == "ebm_f" ? "ebm" : "encoder") + std::string(".trunk.0.") + g[2].str(), {1, t.numel(), 1, 1}};
-    if (std::regex_match(name, g, stem)) return {"ebm.trunk.1." + detail::spectral_leaf(g[1]), {}};
-    if (std::regex_match(name, g, stage)) {
-      const auto i = static_cast<std::size_t>(std::stoi(g[1]));
-      return {"ebm.trunk." + std::to_string(stage_start.at(i) + std::stoi(g[2])) + "." + g[3].str() + "." +
-                  detail::spectral_leaf(g[4]),
+  return layout_of(m, [&](const std::vector<std::string>& p, const at::Tensor& t) -> io::foreign_tensor {
+    const std::size_t n = p.size();
+    if (n == 3 && (p[0] == "ebm_f" || p[0] == "encoder") && p[1] == "normalize")
+      return {(p[0] == "ebm_f" ? "ebm" : "encoder") + std::string(".trunk.0.") + p[2], {1, t.numel(), 1, 1}};
+    if (n == 5 && p[0] == "ebm_f" && p[1] == "trunks" && p[2] == "0" && p[3] == "stem")
+      return {"ebm.trunk.1." + spectral_leaf(p[4]), {}};
+    if (n == 8 && p[0] == "ebm_f" && p[1] == "trunks" && p[2] == "0" && p[3] == "stages" && is_index(p[4]) && is_index(p[5]))
+      return {"ebm.trunk." + std::to_string(stage_start.at(static_cast<std::size_t>(std::stoi(p[4]))) + std::stoi(p[5])) + "." +
+                  p[6] + "." + spectral_leaf(p[7]),
               {}};
+    if (n >= 3 && p[0] == "ebm_f" && p[1] == "head") return {"ebm.head." + joined(p, 2), {}};
+    if (n >= 3 && p[0] == "ebm_g" && p[1] == "mlp") return {"ebm.g." + joined(p, 2), {}};
+    if (n >= 3 && p[0] == "encoder" && (p[1] == "conv1" || p[1] == "bn1"))
+      return {"encoder.trunk." + std::string(p[1] == "conv1" ? "1." : "2.") + joined(p, 2), {}};
+    if (n >= 4 && p[0] == "encoder" && starts_with(p[1], "layer") && is_index(p[1].substr(5)) && is_index(p[2])) {
+      std::vector<std::string> rest(p.begin() + 3, p.end());
+      if (rest[0] == "downsample") rest[0] = "shortcut";
+      const auto l = static_cast<std::size_t>(std::stoi(p[1].substr(5)) - 1);
+      return {"encoder.trunk." + std::to_string(layer_start.at(l) + std::stoi(p[2])) + "." + joined(rest, 0), {}};
     }
-    if (std::regex_match(name, g, head)) return {"ebm.head." + g[1].str(), {}};
-    if (std::regex_match(name, g, g_mlp)) return {"ebm.g." + g[1].str(), {}};
-    if (std::regex_match(name, g, stem_h)) return {"encoder.trunk." + std::string(g[1] == "conv1" ? "1." : "2.") + g[2].str(), {}};
-    if (std::regex_match(name, g, block)) {
-      std::string rest = g[3].str();
-      if (rest.compare(0, 11, "downsample.") == 0) rest = "shortcut." + rest.substr(11);
-      const auto l = static_cast<std::size_t>(std::stoi(g[1]) - 1);
-      return {"encoder.trunk." + std::to_string(layer_start.at(l) + std::stoi(g[2])) + "." + rest, {}};
-    }
-    if (std::regex_match(name, g, fc)) return {"encoder.proj." + g[1].str(), {}};
-    return {name, {}};
+    if (n >= 3 && p[0] == "encoder" && p[1] == "fc") return {"encoder.proj." + joined(p, 2), {}};
+    return {joined(p, 0), {}};
   });
 }
 

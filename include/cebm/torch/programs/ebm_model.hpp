@@ -39,6 +39,12 @@ CEBM_INLINE nlohmann::json evaluate_energy_model(models::EnergyModel model, chec
 /// The run's trainer options: the stored ones where the run has them, else the preset's.
 CEBM_INLINE train::ebm_trainer_options stored_trainer_options(const nlohmann::json& config, train::ebm_trainer_options preset);
 
+/// E(x) and the representation of x by a module that implements `models::EnergyModelImpl`.
+inline std::pair<at::Tensor, at::Tensor> score_energy_model(torch::nn::Module& m, const at::Tensor& x) {
+  auto& model = dynamic_cast<models::EnergyModelImpl&>(m);
+  return {model.energy(x), model.representation(x)};
+}
+
 /// An entry for a model trained by `ebm_trainer`. `make(options)` builds the model from its
 /// options JSON; `defaults(geometry, dataset)` gives the options for a dataset;
 /// `preset(preset, dataset)` the trainer options; `layout`, where given, the names the papers'
@@ -70,6 +76,7 @@ model_entry ebm_model(std::string kind, std::string description,
     return make(config.at("model_options")).ptr();
   };
   e.reference_layout = std::move(layout);
+  e.score = score_energy_model;
   e.evaluate = [make, kind, preset](checkpoint_evaluation& job) {
     if (!job.config.contains("model_options"))
       throw std::invalid_argument(job.path + ": the run records no model options (config.json's \"model_options\"); "

@@ -18,32 +18,9 @@
 #include "cebm/torch/eval/evaluation.hpp"
 #include "cebm/torch/programs/model_registry.hpp"
 #include "cebm/torch/programs/sampling_convention.hpp"
+#include "cebm/torch/programs/stored_buffer.hpp"
 
 namespace cebm::programs {
-
-namespace detail {
-
-/// The checkpoint's replay-buffer storage [capacity, C, H, W] and its archive (into `b`).
-inline at::Tensor read_buffer_storage(torch::serialize::InputArchive& ckpt, const std::string& path,
-                                      torch::serialize::InputArchive& b) {
-  at::Tensor storage;
-  try {
-    ckpt.read("buffer", b);
-    b.read("storage", storage, true);
-  } catch (const std::exception&) {
-    throw std::runtime_error(path + ": holds no replay buffer (not a checkpoint of a cebm trainer?)");
-  }
-  return storage;
-}
-
-}  // namespace detail
-
-/// The sample shape [C, H, W] of the replay buffer a checkpoint holds.
-inline std::vector<std::int64_t> stored_sample_shape(torch::serialize::InputArchive& ckpt, const std::string& path) {
-  torch::serialize::InputArchive b;
-  const at::Tensor storage = detail::read_buffer_storage(ckpt, path, b);
-  return {storage.sizes().begin() + 1, storage.sizes().end()};
-}
 
 /// The sample shape [C, H, W] the job's model takes: the stored replay buffer's, or the data's for
 /// imported weights (which have no buffer).

@@ -96,6 +96,9 @@ struct model_entry {
   /// The names and shapes the papers' PyTorch modules give the module's tensors
   /// (models/reference_layout.hpp); empty: cebm's own names.
   std::function<io::tensor_layout(const torch::nn::Module&)> reference_layout;
+  /// The energy E(x) [B] and the representation [B, D] of images x (in the model's input scale) by
+  /// a module `make` built (evaluate --score); empty where `make` is.
+  std::function<std::pair<at::Tensor, at::Tensor>(torch::nn::Module&, const at::Tensor& x)> score;
   /// The checkpoint entry that is evaluated and exported ("ema" for CLEL's averaged networks).
   std::string weights = "model";
 };
