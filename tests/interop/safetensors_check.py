@@ -71,6 +71,18 @@ def score(evaluate, source, images, work, name, *extra):
     return s["energy"], s["representation"]
 
 
+def stepped_and_saved(module, loss, steps, path):
+    """`steps` Adam steps (lr 1e-3, train mode) on loss(), then the state_dict as safetensors.torch saves it."""
+    opt = torch.optim.Adam(module.parameters(), lr=1e-3)
+    for _ in range(steps):
+        value = loss()
+        opt.zero_grad()
+        value.backward()
+        opt.step()
+    module.eval()
+    save_file({k: v.contiguous() for k, v in module.state_dict().items()}, path)
+
+
 def strict_load(module, path, what):
     state = load_file(path)
     result = module.load_state_dict(state, strict=True)  # raises on a missing, unexpected or misshapen key
@@ -141,16 +153,8 @@ def cebm_case(train, evaluate, work):
     # PyTorch -> C++: initialised and stepped (Adam, a contrastive loss against noise) in PyTorch.
     torch.manual_seed(3)
     py = ref.GaussianCebm(ref.CebmEncoder(head="split"))
-    opt = torch.optim.Adam(py.parameters(), lr=1e-3)
-    for _ in range(3):
-        noise = torch.rand(16, 1, 28, 28) * 2 - 1
-        loss = py.energy(images[:16]).mean() - py.energy(noise).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    py.eval()
     py_file = os.path.join(work, "py_cebm.safetensors")
-    save_file({k: v.contiguous() for k, v in py.state_dict().items()}, py_file)
+    stepped_and_saved(py, lambda: py.energy(images[:16]).mean() - py.energy(torch.rand(16, 1, 28, 28) * 2 - 1).mean(), 3, py_file)
     weights = ["--weights", py_file, "--model", "cebm", "--dataset", "fashion_mnist"]
     energy, rep = score(evaluate, weights, images, work, "cebm_py")
     with torch.no_grad():
@@ -227,16 +231,12 @@ def clel_case(train, evaluate, work):
     # spectral norms' singular vectors.
     torch.manual_seed(6)
     py = reference_modules.Clel(ref.SmallEbm(), ref.CifarResNetEncoder())
-    opt = torch.optim.Adam(py.parameters(), lr=1e-3)
-    for _ in range(2):
+    def loss():
         x = torch.rand(8, 3, 32, 32)
-        loss = py.ebm.energy(x).mean() + py.encoder(x).square().mean() + py.ebm.g(py.ebm(x)).square().mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    py.eval()
+        return py.ebm.energy(x).mean() + py.encoder(x).square().mean() + py.ebm.g(py.ebm(x)).square().mean()
+
     py_file = os.path.join(work, "py_clel.safetensors")
-    save_file({k: v.contiguous() for k, v in py.state_dict().items()}, py_file)
+    stepped_and_saved(py, loss, 2, py_file)
     weights = ["--weights", py_file, "--model", "clel", "--model-options", '{"size": "small"}', *data]
     energy, rep = score(evaluate, weights, images, work, "clel_py")
     with torch.no_grad():
