@@ -23,7 +23,7 @@
 #include <cebm/torch/eval/report.hpp>
 #include <cebm/torch/eval/report_scalars.hpp>
 #include <cebm/torch/io/tensorboard/summary_writer.hpp>
-#include <cebm/torch/programs/stored_buffer.hpp>
+#include <cebm/torch/programs/checkpoint_contents.hpp>
 #include <cebm/torch/programs/shipped_models.hpp>
 #include <cebm/torch/io/checkpoint.hpp>
 #include <cebm/torch/io/safetensors.hpp>
@@ -103,22 +103,23 @@ opened_checkpoint open_checkpoint(const std::string& path, const cebm::programs:
   return c;
 }
 
-// The checkpoint's model as its kind's module, with the weights its evaluation reads (the EMA
-// networks for CLEL); the sample shape is the stored replay buffer's, or `data_shape` for imported
-// weights.
+// --preset for a run whose config records none (a trainer driven without a configuration), and for
+// imported weights: the preset, and the kind's default model options for the data where the
+// config records none either.
+void supply_preset(nlohmann::json& config, const std::string& preset, const cebm::programs::model_entry& entry,
+                   const cebm::eval::evaluation_data& d) {
+  if (!config.contains("preset")) config["preset"] = preset;
+  if (!config.contains("model_options") && entry.model_options)
+    config["model_options"] = entry.model_options({d.train.channels(), d.train.height()}, d.dataset);
+}
+
+// The checkpoint's model as its kind's module for samples of `shape` [C, H, W], with the weights
+// its evaluation reads (the EMA networks for CLEL).
 std::shared_ptr<torch::nn::Module> loaded_module(opened_checkpoint& c, const std::string& path, const cebm::programs::model_entry& entry,
-                                                 const std::vector<std::int64_t>& data_shape) {
+                                                 const std::vector<std::int64_t>& shape) {
   if (!entry.make) throw std::invalid_argument("a '" + c.kind + "' model cannot be exported or scored (its entry builds no module)");
-  const auto shape = c.imported ? data_shape : cebm::programs::stored_sample_shape(c.archive, path);
   const std::shared_ptr<torch::nn::Module> module = entry.make(c.config, shape);
-  try {
-    torch::serialize::InputArchive w;
-    c.archive.read(entry.weights, w);
-    module->load(w);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(path + ": its '" + entry.weights + "' weights do not fit a " + c.kind + " built from the run's options (" +
-                             std::string(e.what()).substr(0, 160) + ")");
-  }
+  cebm::programs::load_stored_weights(*module, c.archive, entry.weights, path, c.kind);
   return module;
 }
 
@@ -188,8 +189,7 @@ opened_checkpoint import_weights(const settings& s, imported_model& m, const ceb
   const auto& entry = registry.find(m.kind);
   nlohmann::json& config = m.config;
   if (!config.contains("dataset")) config["dataset"] = data.dataset;
-  if (!config.contains("model_options") && entry.model_options)
-    config["model_options"] = entry.model_options({data.train.channels(), data.train.height()}, data.dataset);
+  supply_preset(config, config.at("preset").get<std::string>(), entry, data);  // the kind's model options where the file has none
   if (!s.model_options.empty()) {
     nlohmann::json patch;
     try {
@@ -232,7 +232,9 @@ void score_images(const settings& s, const std::string& path, opened_checkpoint&
   const at::Tensor* images = contents.find("images");
   if (images == nullptr || images->dim() != 4 || !at::isFloatingType(images->scalar_type()))
     throw std::invalid_argument("--score " + s.score + ": expected a float tensor \"images\" [N, C, H, W]");
-  const std::vector<std::int64_t> shape(images->sizes().begin() + 1, images->sizes().end());
+  const std::vector<std::int64_t> shape =
+      c.imported ? std::vector<std::int64_t>(images->sizes().begin() + 1, images->sizes().end())
+                 : cebm::programs::stored_sample_shape(c.archive, path);
   const auto& entry = registry.find(c.kind);
   if (!entry.score) throw std::invalid_argument("--score: a '" + c.kind + "' model has no energy to score");
   const std::shared_ptr<torch::nn::Module> module = loaded_module(c, path, entry, shape);
@@ -244,15 +246,6 @@ void score_images(const settings& s, const std::string& path, opened_checkpoint&
   cebm::io::write_safetensors(s.score_out, {{"energy", energy}, {"representation", representation}},
                               {{"cebm_kind", c.kind}, {"source", path}, {"images", s.score}});
   std::printf("scored %lld images with the %s model: %s\n", static_cast<long long>(x.size(0)), c.kind.c_str(), s.score_out.c_str());
-}
-
-// --preset for a run whose config records none (a trainer driven without a configuration): the
-// preset, and the kind's default model options for the data where the run records none either.
-void supply_preset(nlohmann::json& config, const std::string& preset, const cebm::programs::model_entry& entry,
-                   const cebm::eval::evaluation_data& d) {
-  if (!config.contains("preset")) config["preset"] = preset;
-  if (!config.contains("model_options") && entry.model_options)
-    config["model_options"] = entry.model_options({d.train.channels(), d.train.height()}, d.dataset);
 }
 
 // The dataset named in the run's config (or --dataset), with the OOD sets asked for.

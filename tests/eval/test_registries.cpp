@@ -18,6 +18,7 @@
 #include "cebm/torch/io/checkpoint.hpp"
 #include "cebm/torch/models/conjugate_ebm.hpp"
 #include "cebm/torch/models/energy_model.hpp"
+#include "cebm/torch/programs/checkpoint_contents.hpp"
 #include "cebm/torch/programs/shipped_models.hpp"
 #include "cebm/torch/train/ebm_trainer_options.hpp"
 #include "cebm/torch/train/options_json.hpp"
@@ -187,6 +188,36 @@ TEST_CASE("model registry: an entry trains a model and evaluates its checkpoint 
                                                    Catch::Contains("evaluate --preset paper|demo|ci"));
   }
   CHECK(std::isfinite(report["aggregate_posterior"]["mi"].get<double>()));
+
+  // What export and import read of a checkpoint: the sample shape its buffer stores, and the
+  // weights into the module the entry builds from the run's config (3 components, K = 8).
+  CHECK(cebm::programs::stored_sample_shape(archive, "last.pt") == std::vector<std::int64_t>{1, 28, 28});
+  const auto module = entry.make(ev.config, {1, 28, 28});
+  REQUIRE_NOTHROW(cebm::programs::load_stored_weights(*module, archive, entry.weights, "last.pt", entry.kind));
+  CHECK(module->named_parameters()["component_1"].sizes() == at::IntArrayRef({3, 8}));
+  {
+    torch::serialize::InputArchive stored;
+    archive.read("model", stored);
+    at::Tensor component;
+    stored.read("component_1", component);
+    CHECK(module->named_parameters()["component_1"].equal(component));
+  }
+  CHECK_THROWS_WITH(cebm::programs::load_stored_weights(*entry.make({{"model_options", entry.model_options({1, 28}, "fashion_mnist")}}, {1, 28, 28}), archive,
+                                                         "model", "last.pt", entry.kind),
+                    Catch::Contains("last.pt: its 'model' parameters do not fit a mixture_cebm_poisson") &&
+                        Catch::Contains("'component_1' is [3, 8] Float, the model's [10, 128] Float"));
+  {
+    torch::serialize::OutputArchive empty;
+    empty.write("iteration", at::zeros({1}), true);
+    std::string bytes;
+    empty.save_to([&bytes](const void* p, std::size_t n) {
+      bytes.append(static_cast<const char*>(p), n);
+      return n;
+    });
+    torch::serialize::InputArchive none;
+    none.load_from(bytes.data(), bytes.size());
+    CHECK_THROWS_WITH(cebm::programs::stored_sample_shape(none, "x.pt"), Catch::Contains("x.pt: holds no replay buffer"));
+  }
 
   // The entry trained and evaluated the model as a models::EnergyModel. The checkpoint loads into
   // the concrete ConjugateEbm<poisson> under the same names, and the typed evaluation of that

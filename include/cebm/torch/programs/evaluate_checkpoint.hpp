@@ -18,7 +18,7 @@
 #include "cebm/torch/eval/evaluation.hpp"
 #include "cebm/torch/programs/model_registry.hpp"
 #include "cebm/torch/programs/sampling_convention.hpp"
-#include "cebm/torch/programs/stored_buffer.hpp"
+#include "cebm/torch/programs/checkpoint_contents.hpp"
 
 namespace cebm::programs {
 
@@ -36,14 +36,7 @@ inline std::vector<std::int64_t> sample_shape(checkpoint_evaluation& job) {
 template <class Model>
 nlohmann::json evaluate_checkpoint(Model model, checkpoint_evaluation& job, const sampling_convention& convention,
                                    const std::string& kind, eval::aggregate_posterior_function aggregate_posterior = {}) {
-  try {
-    torch::serialize::InputArchive m;
-    job.archive->read(convention.weights, m);
-    model->load(m);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(job.path + ": its parameters do not fit a " + kind + " built from the run's options (" +
-                             std::string(e.what()).substr(0, 160) + ")");
-  }
+  load_stored_weights(*model, *job.archive, convention.weights, job.path, kind);
   model->to(job.device);
   const auto& d = job.data;
   eval::evaluation_context ctx;
