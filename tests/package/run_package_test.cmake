@@ -11,6 +11,17 @@
 file(REMOVE_RECURSE ${WORK_DIR})
 set(prefix ${WORK_DIR}/prefix)
 
+# The installing build's compiler launcher (LAUNCHER, its list joined by '|'), handed to every
+# consumer through an initial cache file, since a list does not cross execute_process as one
+# argument. With ccache, the add_subdirectory and FetchContent consumers compile the same units
+# with the same relative paths (both put cebm's build in _deps/cebm-build), so the second is a hit.
+set(launcher_cache)
+if(LAUNCHER)
+  string(REPLACE "|" ";" launcher "${LAUNCHER}")
+  file(WRITE ${WORK_DIR}/launcher.cmake "set(CMAKE_CXX_COMPILER_LAUNCHER \"${launcher}\" CACHE STRING \"\")\n")
+  set(launcher_cache -C ${WORK_DIR}/launcher.cmake)
+endif()
+
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)
@@ -36,7 +47,7 @@ endif()
 
 foreach(mode find_package add_subdirectory fetchcontent)
   set(build ${WORK_DIR}/consumer-${mode})
-  run(${CMAKE_COMMAND} -E env CMAKE_PREFIX_PATH=${TORCH_PREFIX} ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/package -B ${build} -G ${GENERATOR}
+  run(${CMAKE_COMMAND} -E env CMAKE_PREFIX_PATH=${TORCH_PREFIX} ${CMAKE_COMMAND} ${launcher_cache} -S ${SOURCE_DIR}/tests/package -B ${build} -G ${GENERATOR}
       -DCMAKE_BUILD_TYPE=Release -DCEBM_CONSUMER_MODE=${mode} -DCEBM_SOURCE_DIR=${SOURCE_DIR}
       -DCMAKE_PREFIX_PATH=${prefix})
   run(${CMAKE_COMMAND} --build ${build})
@@ -48,7 +59,7 @@ foreach(mode find_package add_subdirectory fetchcontent)
 endforeach()
 
 set(build ${WORK_DIR}/custom_family)
-run(${CMAKE_COMMAND} -E env CMAKE_PREFIX_PATH=${TORCH_PREFIX} ${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples/custom_family -B ${build} -G ${GENERATOR}
+run(${CMAKE_COMMAND} -E env CMAKE_PREFIX_PATH=${TORCH_PREFIX} ${CMAKE_COMMAND} ${launcher_cache} -S ${SOURCE_DIR}/examples/custom_family -B ${build} -G ${GENERATOR}
     -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=${prefix} -DCUSTOM_FAMILY_TORCH=ON)
 run(${CMAKE_COMMAND} --build ${build} --target custom_family custom_family_programs)
 run(${build}/custom_family)
