@@ -22,7 +22,8 @@
 //   build/benchmarks/cebm_bench_training --benchmark_filter=cebm_iteration/1 --benchmark_repetitions=5
 // `benchmarks/compare_pytorch.py` runs these beside the Python scripts and prints the ratios.
 // Environment: CEBM_FASHION_MNIST (dataset directory, default Debian's), CEBM_BENCH_SGLD_STEPS
-// (default 60), CEBM_BENCH_BATCH (default 128 for CEBM, 64 for CLEL).
+// (default 60), CEBM_BENCH_BATCH (default 128 for CEBM, 64 for CLEL), CEBM_BENCH_PRECISION (fp32,
+// tf32, bf16 or fp16: the trainers' precision policy, default fp32).
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
@@ -70,6 +71,17 @@ at::Device bench_device() {
     return at::Device(v && *v ? v : "cpu");
   } catch (const std::exception&) {
     std::fprintf(stderr, "error: CEBM_BENCH_DEVICE=%s: expected cpu, cuda or cuda:N\n", v);
+    std::exit(2);
+  }
+}
+
+// The trainers' precision: $CEBM_BENCH_PRECISION (fp32, tf32, bf16, fp16), default fp32.
+cebm::precision_mode bench_precision() {
+  const char* v = std::getenv("CEBM_BENCH_PRECISION");
+  try {
+    return cebm::precision_mode_from_string(v && *v ? v : "fp32");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: CEBM_BENCH_PRECISION: %s\n", e.what());
     std::exit(2);
   }
 }
@@ -122,6 +134,7 @@ cebm_trainer& kept_cebm_trainer(int threads) {
     const auto o = cebm::train::ebm_trainer_options::preset("paper", "cebm")
                        .batch_size(env_or("CEBM_BENCH_BATCH", 128))
                        .sgld(cebm::langevin_options::cebm().steps(env_or("CEBM_BENCH_SGLD_STEPS", 60)))
+                       .precision(bench_precision())
                        .out_dir(k.dir);
     torch::manual_seed(0);
     k.trainer = std::make_unique<cebm_trainer>(cebm::models::Cebm(), std::move(data), o, 0, bench_device());
@@ -142,6 +155,7 @@ clel_trainer& kept_clel_trainer(int threads) {
                        .model(cebm::models::clel_options{}.size(cebm::nn::spherical_ebm_size::small))
                        .batch_size(env_or("CEBM_BENCH_BATCH", 64))
                        .sgld(cebm::langevin_options::clel().steps(env_or("CEBM_BENCH_SGLD_STEPS", 60)))
+                       .precision(bench_precision())
                        .out_dir(k.dir);
     k.trainer = std::make_unique<clel_trainer>(cebm::models::Clel(o.model()), std::move(data), o, 0, bench_device());
     for (int i = 0; i < 2; ++i) k.trainer->step();

@@ -15,6 +15,12 @@ the equivalent GLIBC_TUNABLES instead.
   /usr/bin/python3 benchmarks/compare_pytorch.py --threads 1,2 --reps 3
   /usr/bin/python3 benchmarks/compare_pytorch.py --models cebm --threads 2 --reps 5 --json out.json
   /usr/bin/python3 benchmarks/compare_pytorch.py --against pypi --threads 1,2 --reps 3
+  /usr/bin/python3 benchmarks/compare_pytorch.py --precision bf16 --threads 1,2 --reps 3
+
+`--precision bf16` (or fp16) runs three sides per pair: C++ in fp32, C++ under that precision policy
+(CEBM_BENCH_PRECISION), and the reference script with its whole iteration inside
+`torch.autocast("cpu", dtype)` (benchmarks/reference_autocast.py), as a PyTorch user turns it on;
+the table gives each side's time and the ratios C++ low / C++ fp32 and C++ low / PyTorch autocast.
 
 `--against debian` (default): C++ from build/ (Debian's libtorch 1.13) against Debian's
 python3-torch. `--against pypi`: C++ from build-torch2/ (the PyPI wheel's libtorch 2.x, made by
@@ -50,9 +56,10 @@ def run(cmd, env, cwd=None):
     return p.stdout
 
 
-def cpp_once(args, model, threads):
+def cpp_once(args, model, threads, precision="fp32"):
     name, _, batch = SETTINGS[model]
-    env = dict(os.environ, CEBM_BENCH_SGLD_STEPS=str(args.sgld_steps), CEBM_BENCH_BATCH=str(batch))
+    env = dict(os.environ, CEBM_BENCH_SGLD_STEPS=str(args.sgld_steps), CEBM_BENCH_BATCH=str(batch),
+               CEBM_BENCH_PRECISION=precision)
     env.pop("GLIBC_TUNABLES", None)
     out = run([args.binary, f"--benchmark_filter=^{name}/threads:{threads}/",
                f"--benchmark_repetitions={args.iters}", "--benchmark_format=json"], env)
@@ -78,7 +85,8 @@ def python_once(args, model, threads):
         env["GLIBC_TUNABLES"] = TUNED
     else:
         env.pop("GLIBC_TUNABLES", None)
-    out = run([args.python, script, "--threads", str(threads), "--batch", str(batch), "--sgld-steps",
+    wrapper = [os.path.join(HERE, "reference_autocast.py"), args.precision] if args.precision != "fp32" else []
+    out = run([args.python] + wrapper + [script, "--threads", str(threads), "--batch", str(batch), "--sgld-steps",
                str(args.sgld_steps), "--iters", str(args.iters), "--warmup", "2"], env, cwd=args.reference)
     r = json.loads(out)
     return {"ms": r["ms_per_iter"]["all"], "median": r["ms_per_iter"]["median"], "peak_rss_mb": r["peak_rss_mb"],
@@ -137,6 +145,8 @@ def main():
     p.add_argument("--iters", type=int, default=3, help="timed iterations per process (after 2 warm-up)")
     p.add_argument("--sgld-steps", type=int, default=60)
     p.add_argument("--python-allocator", choices=["default", "tuned"], default="default")
+    p.add_argument("--precision", choices=["fp32", "bf16", "fp16"], default="fp32",
+                   help="bf16 or fp16: C++ fp32, C++ under that policy and PyTorch under autocast (default %(default)s)")
     p.add_argument("--json", help="also write every measurement to this file")
     args = p.parse_args()
 
@@ -168,7 +178,9 @@ def main():
         for t in threads:
             pairs = []
             for rep in range(args.reps):
-                order = [("cpp", cpp_once), ("python", python_once)]
+                order = [("cpp", lambda a, mm, tt: cpp_once(a, mm, tt, args.precision)), ("python", python_once)]
+                if args.precision != "fp32":
+                    order.append(("cpp_fp32", cpp_once))
                 if rep % 2:
                     order.reverse()
                 pair = {}
@@ -176,6 +188,8 @@ def main():
                     print(f"[{m} threads {t} pair {rep + 1}/{args.reps}] {side} ...", file=sys.stderr, flush=True)
                     pair[side] = fn(args, m, t)
                 pair["ratio"] = pair["cpp"]["median"] / pair["python"]["median"]
+                if "cpp_fp32" in pair:
+                    pair["ratio_fp32"] = pair["cpp"]["median"] / pair["cpp_fp32"]["median"]
                 pairs.append(pair)
             results.append({"model": m, "threads": t, "pairs": pairs,
                             "cpp_ms": spread([q["cpp"]["median"] for q in pairs]),
@@ -185,7 +199,27 @@ def main():
                             "python_peak_rss_mb": max(q["python"]["peak_rss_mb"] for q in pairs),
                             "cpp_gflops": median_or_none([q["cpp"]["gflops"] for q in pairs]),
                             "python_gflops": median_or_none([q["python"]["gflops"] for q in pairs])})
+            if args.precision != "fp32":
+                results[-1]["cpp_fp32_ms"] = spread([q["cpp_fp32"]["median"] for q in pairs])
+                results[-1]["ratio_fp32"] = spread([q["ratio_fp32"] for q in pairs])
 
+    if args.precision != "fp32":
+        low = args.precision
+        print(f"\nOne training iteration, {args.sgld_steps} SGLD steps, {args.reps} process triples of {args.iters} "
+              f"iterations, libtorch {args.torch_version} ({args.against}); C++ {low} is the precision policy, PyTorch "
+              f"runs under torch.autocast(\"cpu\", {low})\n")
+        print(f"| model | threads | C++ fp32 ms | C++ {low} ms | PyTorch autocast {low} ms | C++ {low} / C++ fp32 "
+              f"| C++ {low} / PyTorch {low} |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        for r in results:
+            f, c, py, qf, q = r["cpp_fp32_ms"], r["cpp_ms"], r["python_ms"], r["ratio_fp32"], r["ratio"]
+            print(f"| {r['model']} | {r['threads']} | {f['median']:.0f} [{f['min']:.0f}–{f['max']:.0f}] "
+                  f"| {c['median']:.0f} [{c['min']:.0f}–{c['max']:.0f}] | {py['median']:.0f} [{py['min']:.0f}–{py['max']:.0f}] "
+                  f"| {qf['median']:.3f} [{qf['min']:.3f}–{qf['max']:.3f}] | {q['median']:.3f} [{q['min']:.3f}–{q['max']:.3f}] |")
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"settings": vars(args), "results": results}, f, indent=1)
+        return
     print(f"\nOne training iteration, {args.sgld_steps} SGLD steps, {args.reps} process pairs of {args.iters} iterations, "
           f"Python allocator: {args.python_allocator}, libtorch {args.torch_version} on both sides ({args.against})\n")
     print("| model | threads | C++ ms/iter median [min–max] | PyTorch ms/iter median [min–max] | C++/PyTorch median [min–max] "

@@ -2,7 +2,7 @@
 """Checks that no header under include/cebm includes one from a folder above it in the layering
 
     core, detail, config → families, divergences → models → sampling, testing → torch (ops)
-    → data, nn, losses, io, metrics, distributed, variational, clel, testing → torch/models → train → eval → programs
+    → data, nn, losses, io, metrics, distributed, variational, clel, precision, testing → torch/models → train → eval → programs
 
 (a folder's detail/ and augment/ subfolders belong to it; the umbrella headers cebm.hpp, core.hpp,
 sampling.hpp, torch.hpp and torch/data.hpp gather their folders and are not checked). Prints every
@@ -18,7 +18,7 @@ RANKS = {
     "cebm/sampling": 3, "cebm/testing": 3,
     "cebm/torch": 4,
     "cebm/torch/data": 5, "cebm/torch/nn": 5, "cebm/torch/losses": 5, "cebm/torch/io": 5,
-    "cebm/torch/metrics": 5, "cebm/torch/distributed": 5, "cebm/torch/variational": 5, "cebm/torch/clel": 5,
+    "cebm/torch/metrics": 5, "cebm/torch/distributed": 5, "cebm/torch/variational": 5, "cebm/torch/clel": 5, "cebm/torch/precision": 5,
     "cebm/torch/testing": 5,
     "cebm/torch/models": 6,
     "cebm/torch/train": 7,

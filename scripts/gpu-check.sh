@@ -3,7 +3,8 @@
 # (python3 imports torch), build cebm against that wheel's libtorch with all cores, run the test
 # suite with CEBM_TEST_DEVICE=cuda, train the CEBM demo on the GPU and evaluate it there, and time
 # one CEBM iteration (batch 100, 60 SGLD steps) and one CLEL iteration (batch 64, 60 steps) beside
-# the plain-PyTorch reference scripts on the same GPU. Writes OUT_DIR/gpu-check.json (and the logs
+# the plain-PyTorch reference scripts on the same GPU, then each again under the precision policies
+# fp32, tf32 and bf16 (CEBM_BENCH_PRECISION). Writes OUT_DIR/gpu-check.json (and the logs
 # beside it); every stage has a time limit inside GPU_CHECK_SECONDS (default 560), so the whole
 # check ends within 10 minutes.
 #
@@ -90,9 +91,20 @@ bench() {  # model batch filter script
     fi
   done
 }
+precisions() {  # model batch filter: one process of 3 timed iterations per precision policy
+  local model=$1 batch=$2 filter=$3
+  for precision in fp32 tf32 bf16; do
+    CEBM_BENCH_DEVICE=cuda CEBM_BENCH_BATCH=$batch CEBM_BENCH_SGLD_STEPS=60 CEBM_BENCH_PRECISION=$precision \
+      timeout "$(limit 30)" "$build/benchmarks/cebm_bench_training" "--benchmark_filter=^$filter/threads:1/" \
+      --benchmark_repetitions=3 --benchmark_format=json >"$out/${model}_precision_$precision.json" 2>>"$out/bench.log"
+    record "${model}_precision_$precision" $? 0
+  done
+}
 t=$SECONDS
 bench cebm 100 cebm_iteration cebm_step.py
 bench clel 64 clel_iteration clel_step.py
+precisions cebm 100 cebm_iteration
+precisions clel 64 clel_iteration
 stage_log "timing: $((SECONDS - t)) s"
 
 # 5. One JSON of everything.
@@ -129,7 +141,12 @@ for model in ("cebm", "clel"):
         d = load(path)
         if d and "ms_per_iter" in d:
             py.append(d["ms_per_iter"]["median"])
-    entry = {"cpp_ms": cpp, "python_ms": py}
+    entry = {"cpp_ms": cpp, "python_ms": py, "precision_ms": {}}
+    for precision in ("fp32", "tf32", "bf16"):
+        d = load(os.path.join(out, f"{model}_precision_{precision}.json"))
+        runs = [b["real_time"] for b in (d or {}).get("benchmarks", []) if b.get("run_type") == "iteration"]
+        if runs:
+            entry["precision_ms"][precision] = statistics.median(runs)
     if cpp and py:
         entry["ratio_median"] = statistics.median(cpp) / statistics.median(py)
     timing[model] = entry

@@ -40,7 +40,7 @@ namespace fs = std::filesystem;
 
 struct settings {
   std::string run, checkpoint, which = "last", out, dataset, data, mnist, ood = "mnist,constant,noise,interp", preset;
-  std::string fd = "classifier", device = "cpu", kl_estimator = "stratified";
+  std::string fd = "classifier", device = "cpu", kl_estimator = "stratified", precision = "fp32";
   std::string export_to, export_names = "reference", weights, model, model_options, score, score_out;
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::int64_t train_images = 0, test_images = 0, ood_images = 0, draws = 10, long_run_steps = 500, long_run_chains = 64;
@@ -242,7 +242,12 @@ void score_images(const settings& s, const std::string& path, opened_checkpoint&
   module->eval();
   at::NoGradGuard no_grad;
   const at::Tensor x = images->to(device, at::kFloat);
-  const auto [energy, representation] = entry.score(*module, x);
+  const cebm::precision_policy policy(cebm::precision_mode_from_string(s.precision), device);
+  const std::vector<at::Tensor> scored = policy.forward([&] {
+    const auto [e, r] = entry.score(*module, x);
+    return std::vector<at::Tensor>{e, r};
+  });
+  const at::Tensor &energy = scored[0], &representation = scored[1];
   cebm::io::write_safetensors(s.score_out, {{"energy", energy}, {"representation", representation}},
                               {{"cebm_kind", c.kind}, {"source", path}, {"images", s.score}});
   std::printf("scored %lld images with the %s model: %s\n", static_cast<long long>(x.size(0)), c.kind.c_str(), s.score_out.c_str());
@@ -443,6 +448,7 @@ int evaluate_main(int argc, char** argv) {
       ->check(cli::positive);
   app.add_option("--seed", s.seed, "random seed");
   app.add_option("--device", s.device, "cpu, cuda or cuda:N");
+  app.add_option("--precision", s.precision, cli::precision_help)->check(CLI::IsMember(cli::precision_words));
   app.add_option("--threads", s.threads, "CPU threads for libtorch")->check(cli::positive);
   if (const auto status = cli::parse_flags(app, argc, argv)) return *status;
   if (s.run.empty() && s.checkpoint.empty() && s.weights.empty()) {
@@ -452,6 +458,7 @@ int evaluate_main(int argc, char** argv) {
 
   return cli::guarded([&] {
     const torch::Device device = cli::prepare_process(s.threads, s.seed, s.device);
+    const cebm::precision_mode precision = cli::prepare_precision(s.precision, device);
     if (s.curve && s.run.empty()) throw std::invalid_argument("--curve needs --run (the run's kept checkpoints and metrics)");
     source src = locate(s);
     if (!s.export_to.empty()) {
@@ -510,6 +517,7 @@ int evaluate_main(int argc, char** argv) {
       job.data = data;
       job.frechet = [&](const cebm::data::image_transform_options& input) { return frechet_extractor(s, data, src.out, input); };
       job.device = device;
+      job.precision = precision;
       job.out = src.out;
       job.settings = {{"beta_test", s.beta_test}, {"is_samples", s.is_samples}};
       if (s.long_run_rounds >= 0) job.settings["long_run_rounds"] = s.long_run_rounds;

@@ -2,6 +2,7 @@
 #include "programs/program.hpp"
 
 #include <csignal>
+#include <map>
 #include <sstream>
 
 #include <cebm/torch/io/atomic_file.hpp>
@@ -40,8 +41,16 @@ splits load_splits(const run_flags& f) {
   return {train.subset(torch::arange(std::min(f.train_subset, train.size()))), test};
 }
 
+cebm::precision_mode prepare_precision(const std::string& word, const torch::Device& device) {
+  const cebm::precision_policy policy(cebm::precision_mode_from_string(word), device);
+  const std::string note = policy.note();
+  if (!note.empty()) std::fprintf(stderr, "note: %s\n", note.c_str());
+  return policy.mode();
+}
+
 started_process start_training(const run_flags& f) {
   const torch::Device device = prepare_process(f.threads, f.seed, f.device);
+  prepare_precision(f.precision, device);
   // SIGINT / SIGTERM: the run finishes its iteration, writes last.pt and exits 128 + the signal.
   cebm::train::install_stop_signals();
   auto group = f.dist.join();
@@ -126,6 +135,8 @@ void check_resumed_settings(const std::string& stored, const std::string& now, b
       "distributed", "log_every", "checkpoint_every", "keep_every", "sample_every", "probe_every", "probe_reference",
       "probe_query", "long_run_steps", "long_run_chains", "on_divergence", "max_rollbacks", "rollback_lr_scale",
       "divergence_threshold", "tensorboard", "init_from"};
+  // Settings added after runs were written: a run that records none had this value.
+  static const std::map<std::string, nlohmann::json> added = {{"precision", "fp32"}};
   std::vector<std::string> changes;
   std::function<void(const nlohmann::json&, const nlohmann::json&, const std::string&)> compare =
       [&](const nlohmann::json& a, const nlohmann::json& b, const std::string& path) {
@@ -133,9 +144,13 @@ void check_resumed_settings(const std::string& stored, const std::string& now, b
           std::set<std::string> keys;
           for (const auto& [k, v] : a.items()) keys.insert(k);
           for (const auto& [k, v] : b.items()) keys.insert(k);
+          auto value = [&](const nlohmann::json& o, const std::string& k) {
+            if (o.contains(k)) return o.at(k);
+            const auto d = added.find(k);
+            return d == added.end() ? nlohmann::json() : d->second;
+          };
           for (const auto& k : keys)
-            if (!free.count(k))
-              compare(a.value(k, nlohmann::json()), b.value(k, nlohmann::json()), path.empty() ? k : path + "." + k);
+            if (!free.count(k)) compare(value(a, k), value(b, k), path.empty() ? k : path + "." + k);
         } else if (a != b) {
           changes.push_back(path + " " + (a.is_null() ? "(unset)" : a.dump()) + " -> " + (b.is_null() ? "(unset)" : b.dump()));
         }
@@ -170,6 +185,7 @@ void run_flags::add_to(CLI::App& app, const std::vector<std::pair<std::string, s
     app.add_option("--out", out, "run directory (default runs/<model>)");
     app.add_option("--seed", seed, "random seed (an integer >= 0)")->check(non_negative);
     app.add_option("--device", device, "cpu, cuda or cuda:N");
+    app.add_option("--precision", precision, precision_help)->check(CLI::IsMember(precision_words));
     app.add_option("--threads", threads, "CPU threads for libtorch")->check(cli::positive);
     app.add_option("--iterations", iterations, "override the preset's iterations")->check(cli::positive);
     app.add_option("--keep-every", keep_every, "keep checkpoints/iter_N.pt every N iterations (a learning curve's points)")

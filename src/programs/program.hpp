@@ -28,6 +28,7 @@
 #include <cebm/torch/data/datasets.hpp>
 #include <cebm/torch/metrics/nearest_neighbor.hpp>
 #include <cebm/torch/io/progress.hpp>
+#include <cebm/torch/precision/precision_policy.hpp>
 #include <cebm/torch/programs/exit_status.hpp>
 #include <cebm/torch/train/stop_signals.hpp>
 #include <cebm/torch/train/run_view.hpp>
@@ -59,7 +60,7 @@ std::vector<std::string> mnist_search_path();
 
 /// The flags of every training program.
 struct run_flags {
-  std::string preset = "demo", dataset = "fashion_mnist", data, out, device = "cpu", on_divergence = "abort";
+  std::string preset = "demo", dataset = "fashion_mnist", data, out, device = "cpu", on_divergence = "abort", precision = "fp32";
   std::string init_from;  ///< --init-from: a safetensors file the model starts from
   std::uint64_t seed = 0;
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -82,6 +83,7 @@ struct run_flags {
     if constexpr (detail::has_sgld<Options>::value)
       if (sgld_steps) o.sgld(cebm::langevin_options(o.sgld()).steps(sgld_steps));
     o.tensorboard(!no_tensorboard);
+    o.precision(cebm::precision_mode_from_string(precision));
     o.on_divergence(on_divergence == "rollback" ? cebm::train::divergence_policy::rollback : cebm::train::divergence_policy::abort);
     return o;
   }
@@ -96,6 +98,14 @@ struct run_flags {
 
 /// Allocator, threads and seed for this process; the device named by --device.
 torch::Device prepare_process(int threads, std::uint64_t seed, const std::string& device);
+
+/// --precision's words and help, the same in every program.
+inline const std::vector<std::string> precision_words = {"fp32", "tf32", "bf16", "fp16"};
+inline const char* const precision_help =
+    "the networks' arithmetic: fp32 (default), tf32 (CUDA), bf16 or fp16 (autocast; fp16 with loss scaling)";
+/// The mode --precision names, checked against this build and device (an error names what is
+/// missing); what the mode means on this device goes to stderr as a note.
+cebm::precision_mode prepare_precision(const std::string& word, const torch::Device& device);
 
 /// The training split (the first --train-subset images of it) and the test split.
 struct splits {

@@ -12,6 +12,7 @@
 #include <cebm/torch/train/bigan_trainer.hpp>
 #include <cebm/torch/train/vae_trainer.hpp>
 
+#include "support/op_dtypes.hpp"
 #include "support/same_state.hpp"
 #include "support/temp_dir.hpp"
 #include "support/toy_images.hpp"
@@ -205,4 +206,36 @@ TEST_CASE("The VAE's conjugate view reproduces its posterior; the GMM-VAE has no
   CHECK(at::allclose(view[1], q[1]));
   CHECK(at::allclose(vae->bias()[1], at::full({8}, -0.5)));
   static_assert(std::is_same_v<cebm::models::VaeImpl<cebm::variational::StandardNormalPriorImpl>::bias_family, cebm::gaussian>);
+}
+
+TEST_CASE("precision: VAE and BIGAN steps compute their networks in the policy's dtype, the losses in fp32",
+          "[baselines][train][precision]") {
+  const auto data = toy_images(40);
+  for (const cebm::precision_mode mode : {cebm::precision_mode::fp32, cebm::precision_mode::bf16}) {
+    INFO(cebm::to_string(mode));
+    temp_dir a, b;
+    {
+      auto o = small(cebm::train::vae_trainer_options::preset("ci", "gmm_vae"), a.path).precision(mode);
+      cebm::train::vae_trainer<cebm::models::GmmVae> t(cebm::models::GmmVae(cebm::models::vae_options::mnist(8).components(3)),
+                                                       data, o, 11);
+      cebm_test::op_dtypes ops;
+      REQUIRE(t.step());
+      CHECK(cebm_test::precision_violations(ops, t.precision().compute_dtype()) == "");
+      // The ELBO's Bernoulli log-normaliser B(λ) = softplus(λ) takes the decoder's logits in float32.
+      CHECK(ops.of("aten::softplus") == std::set<at::ScalarType>{at::kFloat});
+      for (const auto& [key, value] : t.step_values()) {
+        INFO(key);
+        CHECK(std::isfinite(value));
+      }
+    }
+    {
+      auto o = small(cebm::train::bigan_trainer_options::preset("ci"), b.path).precision(mode);
+      cebm::train::bigan_trainer t(cebm::models::Bigan(cebm::models::bigan_options::mnist(8)), data, o, 5);
+      cebm_test::op_dtypes ops;
+      REQUIRE(t.step());
+      CHECK(cebm_test::precision_violations(ops, t.precision().compute_dtype()) == "");
+      CHECK(ops.of("aten::binary_cross_entropy_with_logits") == std::set<at::ScalarType>{at::kFloat});
+      for (const auto& p : t.model()->parameters()) CHECK(p.scalar_type() == at::kFloat);
+    }
+  }
 }

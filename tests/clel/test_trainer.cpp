@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "support/op_dtypes.hpp"
 #include "support/same_state.hpp"
 #include "support/temp_dir.hpp"
 #include "support/toy_images.hpp"
@@ -390,5 +391,31 @@ TEST_CASE("clel trainer: time of the parts of one iteration at 28x28x1", "[.timi
       auto gen = at::detail::createCPUGenerator(1);
       cebm::data::augmentation_policy::strong(28)(torch::cat({x, x}), gen);
     });
+  }
+}
+
+TEST_CASE("precision: a CLEL step computes f, g and h in the policy's dtype and keeps the fp32 islands",
+          "[clel][train][precision]") {
+  for (const cebm::precision_mode mode : {cebm::precision_mode::fp32, cebm::precision_mode::bf16}) {
+    INFO(cebm::to_string(mode));
+    temp_dir d;
+    std::vector<at::ScalarType> chains;  // the Langevin state after every step
+    auto o = tiny(d.path).precision(mode);
+    o.sgld(cebm::langevin_options(o.sgld()).hook([&](cebm::langevin_step& s) { chains.push_back(s.x.scalar_type()); }));
+    auto t = make_trainer(o);
+    cebm_test::op_dtypes ops;
+    REQUIRE(t.step());
+    CHECK(cebm_test::precision_violations(ops, t.precision().compute_dtype()) == "");
+    // NT-Xent's softmax over the similarities, and the losses' reductions, in float32.
+    CHECK(ops.of("aten::_log_softmax") == std::set<at::ScalarType>{at::kFloat});
+    REQUIRE(chains.size() == 1);
+    CHECK(chains[0] == at::kFloat);
+    CHECK(t.buffer().contents().scalar_type() == at::kFloat);
+    for (const auto& p : t.model()->parameters()) CHECK(p.scalar_type() == at::kFloat);
+    for (const auto& p : t.averaged_model()->parameters()) CHECK(p.scalar_type() == at::kFloat);
+    for (const auto& [key, value] : t.step_values()) {
+      INFO(key);
+      CHECK(std::isfinite(value));
+    }
   }
 }

@@ -22,6 +22,7 @@
 
 #include "cebm/torch/io/tensorboard/event_file.hpp"
 
+#include "support/op_dtypes.hpp"
 #include "support/same_state.hpp"
 #include "support/temp_dir.hpp"
 #include "support/tiny_autoencoder.hpp"
@@ -491,4 +492,48 @@ TEST_CASE("killing the process mid-write never leaves a corrupt checkpoint", "[t
     CHECK(torch::all(payload == static_cast<float>(index.item<std::int64_t>())).item<bool>());
   }
   CHECK(killed_with_checkpoint >= 3);
+}
+
+TEST_CASE("precision: a CEBM step computes its networks in the policy's dtype and keeps the fp32 islands",
+          "[train][precision]") {
+  std::vector<cebm::precision_mode> modes{cebm::precision_mode::fp32, cebm::precision_mode::bf16};
+#if CEBM_AUTOCAST_BY_DEVICE_TYPE
+  modes.push_back(cebm::precision_mode::fp16);
+#endif
+  for (const cebm::precision_mode mode : modes) {
+    INFO(cebm::to_string(mode));
+    temp_dir d;
+    std::vector<at::ScalarType> chains;  // the Langevin state after every step
+    auto o = tiny(d.path).precision(mode);
+    o.sgld(cebm::langevin_options(o.sgld()).hook([&](cebm::langevin_step& s) { chains.push_back(s.x.scalar_type()); }));
+    cebm::train::ebm_trainer<cebm::models::Cebm> t(cebm::models::Cebm(), toy_images(40), o, 3);
+    CHECK(t.precision().mode() == mode);
+    cebm_test::op_dtypes ops;
+    REQUIRE(t.step());
+    CHECK(cebm_test::precision_violations(ops, t.precision().compute_dtype()) == "");
+    REQUIRE(chains.size() == 2);
+    for (at::ScalarType c : chains) CHECK(c == at::kFloat);
+    CHECK(t.buffer().contents().scalar_type() == at::kFloat);
+    for (const auto& [name, energies] : t.step_distributions()) CHECK(energies.scalar_type() == at::kFloat);
+    for (const auto& p : t.model()->parameters()) CHECK(p.scalar_type() == at::kFloat);
+    CHECK(t.scaler().enabled() == (mode == cebm::precision_mode::fp16));
+    for (const auto& [key, value] : t.step_values()) {
+      INFO(key);
+      CHECK(std::isfinite(value));
+    }
+  }
+#if !CEBM_AUTOCAST_BY_DEVICE_TYPE
+  temp_dir d;
+  CHECK_THROWS_WITH(cebm::train::ebm_trainer<cebm::models::Cebm>(cebm::models::Cebm(), toy_images(40),
+                                                                  tiny(d.path).precision(cebm::precision_mode::fp16), 3),
+                    Catch::Contains("precision fp16 on the CPU needs libtorch 2.4 or later"));
+#endif
+}
+
+TEST_CASE("precision: the mode is recorded in the run's configuration", "[train][precision]") {
+  temp_dir d;
+  cebm::train::ebm_trainer<cebm::models::Cebm> t(cebm::models::Cebm(), toy_images(40),
+                                                  tiny(d.path).precision(cebm::precision_mode::bf16), 3);
+  const auto config = nlohmann::json::parse(t.config());
+  CHECK(config.at("trainer_options").at("precision") == "bf16");
 }

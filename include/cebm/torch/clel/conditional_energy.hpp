@@ -26,6 +26,7 @@
 #include <ATen/ATen.h>
 
 #include "cebm/torch/clel/detail/rows.hpp"
+#include "cebm/torch/precision/precision_policy.hpp"
 
 namespace cebm::clel {
 
@@ -67,11 +68,11 @@ auto conditional_energy(FNet&& f_net, GNet&& g_net, std::vector<condition> condi
   }
   return [f = std::forward<FNet>(f_net), g = std::forward<GNet>(g_net),
           conditions = std::move(conditions)](const at::Tensor& x) mutable -> at::Tensor {
-    const at::Tensor fx = f(x);
+    const at::Tensor fx = full_precision(f(x));  // the energy's maths in fp32 whatever f computes in
     detail::require_rows(fx, "cebm::clel::conditional_energy", "f(x)");
     at::Tensor energy = 0.5 * fx.pow(2).sum(1);
     if (conditions.empty()) return energy;
-    const at::Tensor gx = g(fx);
+    const at::Tensor gx = full_precision(g(fx));
     detail::require_rows(gx, "cebm::clel::conditional_energy", "g(f(x))");
     detail::require_same_rows(fx, gx, "cebm::clel::conditional_energy", "f(x)", "g(f(x))");
     for (std::size_t j = 0; j < conditions.size(); ++j) {

@@ -39,7 +39,7 @@ CEBM_INLINE nlohmann::json evaluate(const evaluated_model& model, const evaluati
   evaluation_run r(model, d, ctx, o, out_dir);
   try {  // one image first, so a model that cannot take this data says so in these terms
     c10::NoGradGuard no_grad;
-    model.representation(r.model_input(r.test.images.narrow(0, 0, 1)).to(ctx.device));
+    r.model.representation(r.model_input(r.test.images.narrow(0, 0, 1)).to(ctx.device));
   } catch (const std::exception& e) {
     const c10::Error* c = dynamic_cast<const c10::Error*>(&e);
     if (!c && !dynamic_cast<const std::invalid_argument*>(&e)) throw;

@@ -37,6 +37,7 @@
 #include "cebm/torch/io/image_grid.hpp"
 #include "cebm/torch/metrics/nearest_neighbor.hpp"
 #include "cebm/torch/metrics/ood_detection.hpp"
+#include "cebm/torch/precision/precision_policy.hpp"
 
 namespace cebm::eval {
 
@@ -118,6 +119,9 @@ struct evaluation_context {
   /// class-conditional samples).
   std::function<at::Tensor(const at::Tensor&)> classify;
   at::Device device = at::kCPU;
+  /// What the model's networks compute in (precision/precision_policy.hpp): representations,
+  /// energies, scores and samples; the fits, distances and metrics stay float32.
+  precision_mode precision = precision_mode::fp32;
   evaluation_reporter reporter;            ///< where stages and progress go (nowhere by default)
 };
 
@@ -210,12 +214,34 @@ struct evaluated_model {
   aggregate_posterior_function aggregate_posterior;  ///< KL/MI of a conjugate bias
 };
 
+/// `m` with every network call (representation, energy, OOD score, samples, conditional energies)
+/// under `policy`, its outputs in float32; `m` itself in fp32 mode. The aggregate posterior's KL/MI
+/// stays float32.
+inline evaluated_model under_precision(evaluated_model m, const precision_policy& policy) {
+  if (policy.mode() == precision_mode::fp32) return m;
+  using function = std::function<at::Tensor(const at::Tensor&)>;
+  auto wrap = [policy](function f) -> function {
+    if (!f) return f;
+    return [policy, f](const at::Tensor& x) { return policy.forward([&] { return f(x); }); };
+  };
+  m.representation = wrap(m.representation);
+  m.energy = wrap(m.energy);
+  m.ood_score = wrap(m.ood_score);
+  if (m.sample)
+    m.sample = [policy, s = m.sample](std::int64_t n, at::Generator& gen) { return policy.forward([&] { return s(n, gen); }); };
+  if (m.conditional_energy)
+    m.conditional_energy = [wrap, c = m.conditional_energy](const std::vector<clel::condition>& conditions) {
+      return wrap(c(conditions));
+    };
+  return m;
+}
+
 /// One evaluation in progress: what every section reads and what earlier sections leave for later
 /// ones.
 struct evaluation_run {
   evaluation_run(const evaluated_model& m, const evaluation_data& d, const evaluation_context& c,
                  const evaluation_options& opts, const std::string& out_dir)
-      : model(m), data(d), ctx(c), o(opts), dir(out_dir), train(detail::first(d.train, opts.train_images())),
+      : model(under_precision(m, precision_policy(c.precision, c.device))), data(d), ctx(c), o(opts), dir(out_dir), train(detail::first(d.train, opts.train_images())),
         test(detail::first(d.test, opts.test_images())), clean(c.input), gen(at::detail::createCPUGenerator(opts.seed())),
         stages(opts.scope() == evaluation_scope::learning_curve_point ? 3 : m.conditional_energy ? 8 : 7) {
     clean.noise_std(0.0);
@@ -230,7 +256,7 @@ struct evaluation_run {
               {"images", {{"train", train.size()}, {"test", test.size()}, {"classes", classes}}}};
   }
 
-  const evaluated_model& model;
+  const evaluated_model model;  ///< the model's functions under the context's precision (under_precision)
   const evaluation_data& data;
   const evaluation_context& ctx;
   const evaluation_options& o;

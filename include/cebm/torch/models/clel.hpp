@@ -37,6 +37,7 @@
 #include "cebm/torch/nn/latent_encoder.hpp"
 #include "cebm/torch/nn/projection_head.hpp"
 #include "cebm/torch/nn/spherical_ebm.hpp"
+#include "cebm/torch/precision/precision_policy.hpp"
 
 namespace cebm::models {
 
@@ -74,18 +75,18 @@ class ClelImpl : public torch::nn::Cloneable<ClelImpl> {
   /// f(x), [B, 128].
   at::Tensor features(const at::Tensor& x) { return f_->forward(x); }
   /// e(x) = ½‖f(x)‖², [B]: the marginal energy (Langevin's target, −e the OOD "log p" score).
-  at::Tensor energy(const at::Tensor& x) { return clel::marginal_energy(f_->forward(x)); }
+  at::Tensor energy(const at::Tensor& x) { return clel::marginal_energy(full_precision(f_->forward(x))); }
   /// E(x, z) = ½‖f(x)‖² − β cos(g(f(x)), z), [B], z [B, 128] or [128] (any scale).
   at::Tensor joint_energy(const at::Tensor& x, const at::Tensor& z) {
-    const at::Tensor f = f_->forward(x);
-    return clel::joint_energy(f, g_->forward(f), z, o_.beta());
+    const at::Tensor f = full_precision(f_->forward(x));
+    return clel::joint_energy(f, full_precision(g_->forward(f)), z, o_.beta());
   }
   /// h(x), [B, 128]: the encoder's latent, the representation CLEL evaluates.
   at::Tensor representation(const at::Tensor& x) { return h_->forward(x); }
   /// s(x) = ½‖f(x)‖² − β_test cos(g(f(x)), h(x)), [B]; in-distribution data scores low.
   at::Tensor ood_score(const at::Tensor& x) {
-    const at::Tensor f = f_->forward(x);
-    return clel::ood_score(f, g_->forward(f), h_->forward(x), o_.beta_test());
+    const at::Tensor f = full_precision(f_->forward(x));
+    return clel::ood_score(f, full_precision(g_->forward(f)), full_precision(h_->forward(x)), o_.beta_test());
   }
 
   /// x ↦ ½‖f(x)‖² − Σ_j β_j cos(g(f(x)), z̄_j) on this model's f and g (clel/conditional_energy.hpp):

@@ -36,6 +36,7 @@
 #include "cebm/torch/models/energy_model.hpp"
 #include "cebm/torch/nn/conv_encoder.hpp"
 #include "cebm/torch/ops.hpp"
+#include "cebm/torch/precision/precision_policy.hpp"
 
 namespace cebm::models {
 
@@ -140,7 +141,7 @@ class ConjugateEbmImpl : public EnergyModelImpl {
   pack statistics(const at::Tensor& x) {
     const std::vector<at::Tensor> raw = encoder_->forward(x);
     pack r;
-    for (std::size_t s = 0; s < num_stats; ++s) r[s] = raw[s];
+    for (std::size_t s = 0; s < num_stats; ++s) r[s] = full_precision(raw[s]);  // the family's maths in fp32
     return Map::statistics(r);
   }
 

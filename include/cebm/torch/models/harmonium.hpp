@@ -28,6 +28,7 @@
 #include "cebm/core/arg.hpp"
 #include "cebm/models/conjugate_energy.hpp"
 #include "cebm/torch/models/energy_model.hpp"
+#include "cebm/torch/precision/precision_policy.hpp"
 #include "cebm/torch/ops.hpp"
 
 namespace cebm::models {
@@ -71,7 +72,7 @@ class HarmoniumImpl : public EnergyModelImpl {
   /// t(x) of the CEBM view: (Wᵀ t_x(x)₁, 0, …), [B, K] per statistic.
   hidden_pack statistics(const at::Tensor& x) {
     hidden_pack t;
-    t[0] = at::matmul(Fx::sufficient_stats(flat(x))[0], W);
+    t[0] = full_precision(at::matmul(Fx::sufficient_stats(flat(x))[0], W));  // the family's maths in fp32
     for (std::size_t s = 1; s < Fz::num_stats; ++s) t[s] = at::zeros_like(t[0]);
     return t;
   }
@@ -81,7 +82,7 @@ class HarmoniumImpl : public EnergyModelImpl {
   visible_pack likelihood(const at::Tensor& z) {
     check_hidden(z);
     visible_pack l;
-    const at::Tensor coupling = at::matmul(Fz::sufficient_stats(z)[0], W.t());
+    const at::Tensor coupling = full_precision(at::matmul(Fz::sufficient_stats(z)[0], W.t()));
     for (std::size_t s = 0; s < Fx::num_stats; ++s) l[s] = s == 0 ? theta_x[s] + coupling : theta_x[s].expand_as(coupling);
     return l;
   }

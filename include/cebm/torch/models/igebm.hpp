@@ -8,6 +8,7 @@
 #include <torch/nn/module.h>
 
 #include "cebm/torch/models/energy_model.hpp"
+#include "cebm/torch/precision/precision_policy.hpp"
 #include "cebm/torch/nn/conv_encoder.hpp"
 
 namespace cebm::models {
@@ -29,7 +30,7 @@ class IgebmImpl : public EnergyModelImpl {
   }
 
   at::Tensor representation(const at::Tensor& x) override { return fc2_->forward(at::silu(fc1_->forward(trunk_->forward(x)))); }
-  at::Tensor energy(const at::Tensor& x) override { return out_->forward(at::silu(representation(x))).squeeze(1); }
+  at::Tensor energy(const at::Tensor& x) override { return full_precision(out_->forward(at::silu(representation(x)))).squeeze(1); }
 
   const igebm_options& options() const { return o_; }
 

@@ -31,6 +31,7 @@
 #include "cebm/sampling/generator.hpp"
 #include "cebm/torch/nn/conv_decoder.hpp"
 #include "cebm/torch/nn/gaussian_encoder.hpp"
+#include "cebm/torch/precision/precision_policy.hpp"
 #include "cebm/torch/variational/elbo.hpp"
 #include "cebm/torch/variational/importance_log_likelihood.hpp"
 #include "cebm/torch/variational/mixture_prior.hpp"
@@ -112,7 +113,7 @@ class VaeImpl : public torch::nn::Cloneable<VaeImpl<PriorImpl>>,
   /// λ_q(x), the posterior's `gaussian` natural parameters, [B, K] each.
   param_pack<at::Tensor, 2> posterior(const at::Tensor& x) { return encoder_->posterior(x); }
   /// The likelihood's natural parameters (Bernoulli logits) at z, flattened: [B, C·H·W].
-  param_pack<at::Tensor, 1> likelihood(const at::Tensor& z) { return {{{decoder_->forward(z).flatten(1)}}}; }
+  param_pack<at::Tensor, 1> likelihood(const at::Tensor& z) { return {{{full_precision(decoder_->forward(z)).flatten(1)}}}; }
   /// The single-draw ELBO of x in [0, 1] and its two terms, [B] each.
   variational::elbo_terms elbo(const at::Tensor& x, at::Generator& gen) {
     return variational::elbo<bernoulli, gaussian>(

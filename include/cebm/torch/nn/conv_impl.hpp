@@ -10,6 +10,7 @@
 #include <torch/csrc/autograd/custom_function.h>
 
 #include "cebm/torch/nn/conv.hpp"
+#include "cebm/torch/precision/autocast_scope.hpp"
 
 namespace cebm::nn {
 
@@ -59,7 +60,9 @@ struct few_channel_conv2d : torch::autograd::Function<few_channel_conv2d> {
 
 CEBM_INLINE at::Tensor conv2d(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
                               at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation) {
-  const bool few_channels = x.dim() == 4 && weight.dim() == 4 && x.size(1) < 16 && x.size(1) == weight.size(1) &&
+  // Under CPU autocast (precision bf16, fp16) libtorch's convolution, whose inputs autocast casts.
+  const bool few_channels = !cpu_autocast_enabled() && x.dim() == 4 && weight.dim() == 4 && x.size(1) < 16 &&
+                            x.size(1) == weight.size(1) &&
                             x.is_cpu() && x.scalar_type() == at::kFloat && weight.scalar_type() == at::kFloat &&
                             x.requires_grad() && stride.size() == 2 && padding.size() == 2 && dilation.size() == 2;
   if (!few_channels) return at::conv2d(x, weight, bias, stride, padding, dilation);

@@ -23,6 +23,7 @@
 
 #include "cebm/core.hpp"
 #include "cebm/torch/ops.hpp"
+#include "cebm/torch/precision/precision_policy.hpp"
 #include "cebm/core/arg.hpp"
 #include "cebm/torch/nn/conv.hpp"
 #include "cebm/torch/nn/dense.hpp"
@@ -91,7 +92,7 @@ class GaussianEncoderImpl : public torch::nn::Cloneable<GaussianEncoderImpl> {
       throw std::invalid_argument("cebm::nn::GaussianEncoder: expected images [B, " + std::to_string(o_.in_channels()) + ", " +
                                   std::to_string(o_.image_size()) + ", " + std::to_string(o_.image_size()) + "], got " +
                                   std::string(c10::str(x.sizes())));
-    const at::Tensor out = head_->forward(trunk_->forward(x));
+    const at::Tensor out = full_precision(head_->forward(trunk_->forward(x)));  // the family's maths in fp32
     return {out.narrow(1, 0, o_.latent_dim()), out.narrow(1, o_.latent_dim(), o_.latent_dim())};
   }
   /// λ_q(x) of the `gaussian` family, [B, K] per statistic.

@@ -43,6 +43,7 @@ nlohmann::json evaluate_checkpoint(Model model, checkpoint_evaluation& job, cons
   ctx.model = kind;
   ctx.input = convention.input;
   ctx.device = job.device;
+  ctx.precision = job.precision;
   ctx.reporter = job.reporter;
   if (convention.langevin && job.imported) {  // imported weights: chains start from the buffer's initial distribution
     auto gen = at::detail::createCPUGenerator(0);

@@ -62,6 +62,7 @@ struct checkpoint_evaluation {
   /// The Fréchet feature extractor for the model's input convention (may return null: none).
   std::function<std::shared_ptr<eval::feature_extractor>(const data::image_transform_options&)> frechet;
   at::Device device = at::kCPU;
+  precision_mode precision = precision_mode::fp32;  ///< what the model's networks compute in
   std::string out;
   /// Model-specific evaluation settings a program may set (CLEL's beta_test, the VAE's importance samples).
   nlohmann::json settings = nlohmann::json::object();

@@ -21,6 +21,12 @@
 ///     configuration as text (`config`) when the run opens. A resume or rollback to iteration N
 ///     first drops what the event files hold after N (event_file::keep_steps_up_to) and starts a
 ///     new file with a SessionLog START at N + 1, so they describe the model the checkpoint holds;
+///   - the precision policy (precision/precision_policy.hpp) of the options' `precision`: Derived
+///     runs its networks through `in_precision(f)`, calls backward on `scaled_loss(loss)` and steps
+///     only when `unscale_gradients()` (after `average_gradients()`) finds the gradients finite, which
+///     in fp16 a skipped step and a smaller loss scale follow (loss_scaler.hpp; the checkpoint holds
+///     the scaler, the metrics `loss_scale` and `skipped_steps`); the probe's representations and the
+///     long run's chains run under the same policy;
 ///   - the divergence guard (divergence_policy.hpp): a non-finite loss, a loss above
 ///     `divergence_threshold`, or a `std::domain_error` from the sampler or the loss ends the
 ///     iteration without an update and aborts or rolls back.
@@ -103,6 +109,8 @@
 #include "cebm/torch/io/run_directory.hpp"
 #include "cebm/torch/io/run_lock.hpp"
 #include "cebm/torch/io/tensorboard/summary_writer.hpp"
+#include "cebm/torch/precision/loss_scaler.hpp"
+#include "cebm/torch/precision/precision_policy.hpp"
 #include "cebm/torch/train/stop_signals.hpp"
 #include "cebm/version.hpp"
 
@@ -170,6 +178,9 @@ class basic_trainer {
   bool resumed_with_fresh_noise() const { return fresh_noise_; }
   double best_probe() const { return best_probe_; }
   const Options& options() const { return o_; }
+  /// What the networks compute in (the options' `precision` on the run's device).
+  const precision_policy& precision() const { return precision_; }
+  const loss_scaler& scaler() const { return scaler_; }
   const std::map<std::string, double>& last_metrics() const { return last_; }
   const run_directory& directory() const { return dir_; }
   std::string checkpoint_path(const std::string& name) const { return dir_.checkpoint(name); }
@@ -267,6 +278,10 @@ class basic_trainer {
       std::map<std::string, double> row;
       if (log_now || probe_now) {
         row = mean_over_ranks(self().step_values());
+        if (scaler_.enabled()) {
+          row["loss_scale"] = scaler_.scale();
+          row["skipped_steps"] = static_cast<double>(scaler_.skipped_steps());
+        }
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         row["iteration"] = static_cast<double>(iteration_);
         row["elapsed_s"] = elapsed;
@@ -335,7 +350,7 @@ class basic_trainer {
     std::vector<at::Tensor> out;
     for (std::int64_t s = 0; s < images.size(0); s += batch) {
       const at::Tensor x = data::to_model_input(images.narrow(0, s, std::min(batch, images.size(0) - s)), clean, feature_gen_);
-      out.push_back(self().representation(x.to(device_)).cpu());
+      out.push_back(in_precision([&] { return self().representation(x.to(device_)); }).cpu());
     }
     return at::cat(out);
   }
@@ -355,6 +370,9 @@ class basic_trainer {
     a.write("iteration", at::tensor(iteration_), true);
     a.write("best_probe", at::tensor(best_probe_), true);
     a.write("rollbacks", at::tensor(rollbacks_), true);
+    torch::serialize::OutputArchive scaler;
+    scaler_.save(scaler);
+    a.write("loss_scaler", scaler);
     a.write("model_kind", c10::IValue(std::string(self().model_kind())));
     a.write("config", c10::IValue(config_));
     a.write("cebm_version", c10::IValue(std::string(CEBM_VERSION_STRING)));
@@ -394,6 +412,8 @@ class basic_trainer {
       at::Generator global = at::detail::getDefaultCPUGenerator();  // a handle on the shared generator
       global.set_state(default_rng);
     }
+    torch::serialize::InputArchive scaler;  // absent before precision modes existed
+    if (a.try_read("loss_scaler", scaler)) scaler_.load(scaler);
     at::Tensor shuffle_rng;  // absent before data-parallel training existed: shuffling was data_rng's
     if (group_ && a.try_read("shuffle_rng", shuffle_rng, true)) shuffle_gen_.set_state(shuffle_rng);
     iteration_ = it.item<std::int64_t>();
@@ -419,7 +439,8 @@ class basic_trainer {
 
  protected:
   basic_trainer(const data::image_dataset& train, Options o, std::uint64_t seed, at::Device device, std::string config_json)
-      : o_(std::move(o)), seed_(seed), device_(device), config_(std::move(config_json)), dir_(o_.out_dir()),
+      : o_(std::move(o)), seed_(seed), device_(device), precision_(o_.precision(), device), scaler_(precision_.scales_loss()),
+        config_(std::move(config_json)), dir_(o_.out_dir()),
         data_gen_(at::detail::createCPUGenerator(seed)), sample_gen_(make_generator(device, seed + 1)),
         loader_(train, data::loader_options{}.batch_size(o_.batch_size())) {
     o_.validate();
@@ -459,6 +480,26 @@ class basic_trainer {
     if (reducer_) reducer_->average();
   }
 
+  /// f() (a network's forward pass) under the precision policy, its tensors returned in float32;
+  /// f() itself in fp32 mode.
+  template <class F>
+  auto in_precision(F&& f) const {
+    return precision_.forward(std::forward<F>(f));
+  }
+
+  /// What backward is called on: the loss, times the loss scale in fp16.
+  at::Tensor scaled_loss(const at::Tensor& loss) const { return scaler_.scaled(loss); }
+
+  /// Between average_gradients() and the optimiser steps: in fp16, the gradients divided by the
+  /// loss scale and whether they are all finite (if not, the caller skips its steps and the scale
+  /// shrinks); true, touching nothing, in every other mode.
+  bool unscale_gradients() {
+    if (!scaler_.enabled()) return true;
+    const bool finite = scaler_.unscale(self().trained_parameters());
+    scaler_.update(finite);
+    return finite;
+  }
+
   /// At the start of an iteration: module buffers (batch-norm statistics, ...) from rank 0.
   void synchronize_buffers() {
     if (!group_) return;
@@ -469,6 +510,8 @@ class basic_trainer {
   Options o_;
   std::uint64_t seed_;
   at::Device device_;
+  precision_policy precision_;
+  loss_scaler scaler_;
   std::string config_;
   run_directory dir_;
   at::Generator data_gen_, sample_gen_;
@@ -640,7 +683,7 @@ class basic_trainer {
       // Fixed draws (seed + 3), so successive grids show the same latents as training goes on.
       auto gen = make_generator(device_, seed_ + 3);
       c10::NoGradGuard no_grad;
-      write_grid("samples", data::to_pixels(self().sample_images(64, gen).cpu(), scale));
+      write_grid("samples", data::to_pixels(in_precision([&] { return self().sample_images(64, gen); }).cpu(), scale));
     }
     if constexpr (detail::has_step_distributions<Derived>::value)
       if (events_)
@@ -652,7 +695,7 @@ class basic_trainer {
     if (o_.long_run_steps() <= 0) return;
     auto gen = make_generator(device_, seed_ + 3);
     const at::Tensor start = self().buffer().fresh(o_.long_run_chains(), gen);
-    auto energy = [this](const at::Tensor& x) { return self().sampling_energy(x); };
+    auto energy = [this](const at::Tensor& x) { return in_precision([&] { return self().sampling_energy(x); }); };
     const langevin_result run = langevin(energy, start, langevin_options(o_.sgld()).steps(o_.long_run_steps()), gen);
     write_grid("long_run", data::to_pixels(run.samples.cpu(), o_.input().scale()));
     long_run_ = run.samples.cpu();

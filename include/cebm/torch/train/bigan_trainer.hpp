@@ -67,9 +67,11 @@ class bigan_trainer : public module_trainer<bigan_trainer, bigan_trainer_options
       return sigma > 0 ? v + sigma * at::normal(0.0, 1.0, v.sizes(), sample_gen_, v.options()) : v;
     };
     const at::Tensor z_prior = at::normal(0.0, 1.0, {x.size(0), model_->latent_dim()}, sample_gen_, x.options());
-    const at::Tensor z_data = model_->encode(x, sample_gen_);
-    const at::Tensor d_real = model_->discriminate(noisy(x), z_data);
-    const at::Tensor d_fake = model_->discriminate(noisy(model_->generate(z_prior)), z_prior);
+    // The three networks under the precision policy; the logits and the losses in float32.
+    const at::Tensor z_data = in_precision([&] { return model_->encode(x, sample_gen_); });
+    const at::Tensor d_real = in_precision([&] { return model_->discriminate(noisy(x), z_data); });
+    const at::Tensor x_fake = in_precision([&] { return model_->generate(z_prior); });
+    const at::Tensor d_fake = in_precision([&] { return model_->discriminate(noisy(x_fake), z_prior); });
     const at::Tensor loss_d = bce(d_real, 1.0) + bce(d_fake, 0.0);
     const at::Tensor loss_ge = bce(d_real, 0.0) + bce(d_fake, 1.0);  // swapped labels
     // Both losses in one device read: the divergence guard's one sync per iteration.
@@ -82,11 +84,13 @@ class bigan_trainer : public module_trainer<bigan_trainer, bigan_trainer_options
     // Each loss's gradient only for its own players: L_D for D, L_GE for G and E.
     const auto d_params = model_->discriminator()->parameters();
     const auto ge_params = generator_encoder_parameters();
-    torch::autograd::backward({loss_d}, {}, /*keep_graph=*/true, /*create_graph=*/false, d_params);
-    torch::autograd::backward({loss_ge}, {}, /*keep_graph=*/false, /*create_graph=*/false, ge_params);
+    torch::autograd::backward({scaled_loss(loss_d)}, {}, /*keep_graph=*/true, /*create_graph=*/false, d_params);
+    torch::autograd::backward({scaled_loss(loss_ge)}, {}, /*keep_graph=*/false, /*create_graph=*/false, ge_params);
     average_gradients();
-    optimizer_d_.step();
-    optimizer_ge_.step();
+    if (unscale_gradients()) {
+      optimizer_d_.step();
+      optimizer_ge_.step();
+    }
     last_ = {value_d, value_ge, at::sigmoid(d_real.detach()).mean(), at::sigmoid(d_fake.detach()).mean(), sigma};
     return true;
   }

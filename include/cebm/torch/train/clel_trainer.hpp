@@ -105,18 +105,22 @@ class clel_trainer : public module_trainer<clel_trainer, clel_trainer_options, m
     model_->train();
 
     const at::Tensor x_pos = next_input();
-    auto energy = [this](const at::Tensor& x) { return model_->energy(x); };
+    // The networks f, g and h under the precision policy; energies, chains and losses in float32.
+    auto energy = [this](const at::Tensor& x) { return in_precision([&] { return model_->energy(x); }); };
     const langevin_result chains = persistent_langevin(buffer_, energy, x_pos.size(0), o_.sgld(), sample_gen_);
 
-    const at::Tensor f_pos = model_->features(x_pos), f_neg = model_->features(chains.samples);
-    const at::Tensor g_pos = model_->ebm_g()->forward(f_pos), g_neg = model_->ebm_g()->forward(f_neg);
+    auto f = [this](const at::Tensor& x) { return in_precision([&] { return model_->features(x); }); };
+    auto g = [this](const at::Tensor& x) { return in_precision([&] { return model_->ebm_g()->forward(x); }); };
+    auto h = [this](const at::Tensor& x) { return in_precision([&] { return model_->representation(x); }); };
+    const at::Tensor f_pos = f(x_pos), f_neg = f(chains.samples);
+    const at::Tensor g_pos = g(f_pos), g_neg = g(f_neg);
     at::Tensor y_pos;
     {
       c10::NoGradGuard no_grad;
-      y_pos = model_->representation(augment_(x_pos, sample_gen_));
+      y_pos = h(augment_(x_pos, sample_gen_));
     }
     const clel::ebm_loss_terms ebm = clel::ebm_loss(f_pos, f_neg, g_pos, y_pos, model_->options().beta(), o_.loss());
-    const at::Tensor views = model_->representation(augment_(at::cat({x_pos, x_pos}), sample_gen_));
+    const at::Tensor views = h(augment_(at::cat({x_pos, x_pos}), sample_gen_));
     const at::Tensor encoder_loss = clel::nt_xent(views, g_neg.detach(), o_.temperature());
     const at::Tensor total = ebm.loss + encoder_loss;
 
@@ -124,10 +128,12 @@ class clel_trainer : public module_trainer<clel_trainer, clel_trainer_options, m
     if (!loss_is_sane(loss, why)) return false;
     ebm_optimizer_.zero_grad();
     encoder_optimizer_.zero_grad();
-    total.backward();
+    scaled_loss(total).backward();
     average_gradients();
-    ebm_optimizer_.step();
-    encoder_optimizer_.step();
+    if (unscale_gradients()) {
+      ebm_optimizer_.step();
+      encoder_optimizer_.step();
+    }
     last_step_ = {loss, ebm, encoder_loss.detach(), chains.diagnostics, f_pos.detach(), f_neg.detach()};
     last_step_.ebm.loss = ebm.loss.detach();  // keep the values, not the graph
     return true;

@@ -43,9 +43,10 @@ class ebm_trainer : public model_trainer<ebm_trainer<Model>, ebm_trainer_options
 
   bool train_step(std::string& why) {
     const at::Tensor x_pos = this->begin_step();
-    auto energy = [&](const at::Tensor& x) { return this->model_->energy(x); };
+    // The network under the precision policy; the energies, the chains and the loss in float32.
+    auto energy = [&](const at::Tensor& x) { return this->in_precision([&] { return this->model_->energy(x); }); };
     const langevin_result chains = persistent_langevin(buffer_, energy, x_pos.size(0), this->o_.sgld(), this->sample_gen_);
-    const at::Tensor e_pos = this->model_->energy(x_pos), e_neg = this->model_->energy(chains.samples);
+    const at::Tensor e_pos = energy(x_pos), e_neg = energy(chains.samples);
     const cd_loss cd = contrastive_divergence(e_pos, e_neg, this->o_.loss());
     double loss = 0;
     if (!this->descend(cd.loss, why, &loss)) return false;

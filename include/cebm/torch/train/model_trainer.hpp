@@ -74,17 +74,18 @@ class model_trainer : public module_trainer<Derived, Options, Model> {
     return this->next_input();
   }
 
-  /// The end of an iteration: the divergence guard on `loss` (one device read), then backward,
-  /// gradients averaged over ranks and one Adam step. False (with why) when the loss diverged; then
-  /// nothing is stepped. `value` receives the loss.
+  /// The end of an iteration: the divergence guard on `loss` (one device read), then backward (of
+  /// the scaled loss in fp16), gradients averaged over ranks and one Adam step (skipped in fp16 when
+  /// a gradient is not finite). False (with why) when the loss diverged; then nothing is stepped.
+  /// `value` receives the loss.
   bool descend(const at::Tensor& loss, std::string& why, double* value = nullptr) {
     const double v = loss.template item<double>();
     if (value) *value = v;
     if (!this->loss_is_sane(v, why)) return false;
     optimizer_.zero_grad();
-    loss.backward();
+    this->scaled_loss(loss).backward();
     this->average_gradients();
-    optimizer_.step();
+    if (this->unscale_gradients()) optimizer_.step();
     return true;
   }
 

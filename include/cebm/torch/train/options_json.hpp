@@ -44,6 +44,12 @@ NLOHMANN_JSON_SERIALIZE_ENUM(encoder_head, {{encoder_head::split, "split"},
                                             {encoder_head::shared, "shared"},
                                             {encoder_head::linear, "linear"}})
 }  // namespace cebm::nn
+namespace cebm {
+NLOHMANN_JSON_SERIALIZE_ENUM(precision_mode, {{precision_mode::fp32, "fp32"},
+                                              {precision_mode::tf32, "tf32"},
+                                              {precision_mode::bf16, "bf16"},
+                                              {precision_mode::fp16, "fp16"}})
+}  // namespace cebm
 namespace cebm::train {
 NLOHMANN_JSON_SERIALIZE_ENUM(divergence_policy, {{divergence_policy::abort, "abort"},
                                                  {divergence_policy::rollback, "rollback"}})
@@ -123,7 +129,7 @@ void fields(train::run_options<Self>& o, Io&& io) {
   CEBM_FIELD(iterations); CEBM_FIELD(batch_size); CEBM_FIELD(input); CEBM_FIELD(out_dir); CEBM_FIELD(log_every);
   CEBM_FIELD(checkpoint_every); CEBM_FIELD(keep_every); CEBM_FIELD(sample_every); CEBM_FIELD(probe_every);
   CEBM_FIELD(probe_reference); CEBM_FIELD(probe_query); CEBM_FIELD(divergence_threshold); CEBM_FIELD(on_divergence);
-  CEBM_FIELD(max_rollbacks); CEBM_FIELD(rollback_lr_scale); CEBM_FIELD(tensorboard);
+  CEBM_FIELD(max_rollbacks); CEBM_FIELD(rollback_lr_scale); CEBM_FIELD(tensorboard); CEBM_FIELD(precision);
 }
 template <class Io>
 void fields(train::ebm_trainer_options& o, Io&& io) {

@@ -12,6 +12,8 @@
 ///   probe_reference, probe_query   training images of that probe (references, queries)
 ///   divergence_threshold … rollback_lr_scale   the divergence guard (divergence_policy.hpp)
 ///   tensorboard                TensorBoard event files in out_dir beside metrics.jsonl
+///   precision                  the networks' arithmetic: fp32, tf32, bf16, fp16
+///                              (precision/precision_policy.hpp)
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -19,6 +21,7 @@
 
 #include "cebm/core/arg.hpp"
 #include "cebm/torch/data/transforms.hpp"
+#include "cebm/torch/precision/precision_mode.hpp"
 #include "cebm/torch/train/divergence_policy.hpp"
 
 namespace cebm::train {
@@ -41,6 +44,7 @@ struct run_options {
   CEBM_SELF_ARG(std::int64_t, max_rollbacks) = 3;
   CEBM_SELF_ARG(double, rollback_lr_scale) = 0.5;
   CEBM_SELF_ARG(bool, tensorboard) = true;  ///< event files: the metrics, grids, histograms, configuration
+  CEBM_SELF_ARG(precision_mode, precision) = precision_mode::fp32;
 
  public:
   /// Throws std::invalid_argument naming the first setting the loop cannot run with.

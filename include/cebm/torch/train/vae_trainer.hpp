@@ -34,7 +34,9 @@ class vae_trainer : public model_trainer<vae_trainer<Model>, vae_trainer_options
 
   bool train_step(std::string& why) {
     const at::Tensor x = this->begin_step();
-    const variational::elbo_terms terms = this->model_->elbo(x, this->sample_gen_);
+    // The encoder and decoder under the precision policy; the model takes the ELBO's terms in
+    // float32 from their outputs (models/vae.hpp).
+    const variational::elbo_terms terms = this->in_precision([&] { return this->model_->elbo(x, this->sample_gen_); });
     double loss = 0;
     if (!this->descend(-terms.elbo.mean(), why, &loss)) return false;
     last_ = {loss, terms.log_likelihood.detach().mean(), terms.kl.detach().mean()};

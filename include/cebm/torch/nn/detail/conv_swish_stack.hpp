@@ -4,7 +4,8 @@
 /// computed without layout conversions between the layers.
 ///
 /// `conv_swish_stack` runs the stack on oneDNN directly (onednn_conv_swish.hpp) for float32 CPU
-/// inputs when cebm is built with oneDNN (`CEBM_WITH_ONEDNN`), and on ATen operations otherwise.
+/// inputs when cebm is built with oneDNN (`CEBM_WITH_ONEDNN`), and on ATen operations otherwise,
+/// and also under CPU autocast (a bf16 or fp16 precision policy), whose casts the ATen operations take.
 /// Its backward computes ∂L/∂x on oneDNN when only the input gradient is asked for (the sampler's
 /// `torch::autograd::grad` with respect to x); when a weight or bias gradient is asked for (a
 /// training update), it recomputes the stack with ATen operations and differentiates that, one

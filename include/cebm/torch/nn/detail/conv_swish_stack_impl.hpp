@@ -14,6 +14,7 @@
 #include "cebm/config.hpp"
 #include "cebm/torch/nn/detail/conv_swish_stack.hpp"
 #include "cebm/torch/nn/conv.hpp"
+#include "cebm/torch/precision/autocast_scope.hpp"
 #if CEBM_WITH_ONEDNN
 #include "cebm/torch/nn/detail/onednn_conv_swish.hpp"
 #endif
@@ -130,7 +131,9 @@ CEBM_INLINE at::Tensor conv_swish_stack(const at::Tensor& x, at::TensorList weig
                                         const std::vector<std::int64_t>& strides,
                                         const std::vector<std::int64_t>& paddings) {
 #if CEBM_WITH_ONEDNN
-  bool onednn = x.is_cpu() && x.scalar_type() == at::kFloat && x.dim() == 4 && x.size(2) == x.size(3) &&
+  // Under CPU autocast (precision bf16, fp16) the ATen stack, which autocast casts: the direct
+  // trunk's primitives are float32 ones.
+  bool onednn = !cpu_autocast_enabled() && x.is_cpu() && x.scalar_type() == at::kFloat && x.dim() == 4 && x.size(2) == x.size(3) &&
                 x.size(0) > 0 && x.is_contiguous();
   for (std::size_t i = 0; i < weights.size() && onednn; ++i)
     onednn = weights[i].is_cpu() && weights[i].scalar_type() == at::kFloat && weights[i].is_contiguous() &&
