@@ -241,8 +241,9 @@ inline evaluated_model under_precision(evaluated_model m, const precision_policy
 struct evaluation_run {
   evaluation_run(const evaluated_model& m, const evaluation_data& d, const evaluation_context& c,
                  const evaluation_options& opts, const std::string& out_dir)
-      : model(under_precision(m, precision_policy(c.precision, c.device))), data(d), ctx(c), o(opts), dir(out_dir), train(detail::first(d.train, opts.train_images())),
-        test(detail::first(d.test, opts.test_images())), clean(c.input), gen(at::detail::createCPUGenerator(opts.seed())),
+      : model(under_precision(m, precision_policy(c.precision, c.device))), data(d), ctx(c), o(opts), dir(out_dir),
+        train(detail::first(d.train, opts.train_images())), test(detail::first(d.test, opts.test_images())),
+        clean(c.input), gen(at::detail::createCPUGenerator(opts.seed())),
         stages(opts.scope() == evaluation_scope::learning_curve_point ? 3 : m.conditional_energy ? 8 : 7) {
     clean.noise_std(0.0);
     classes = std::max(train.labels.max().template item<std::int64_t>(), test.labels.max().template item<std::int64_t>()) + 1;

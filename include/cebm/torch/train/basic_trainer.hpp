@@ -24,8 +24,8 @@
 ///   - the precision policy (precision/precision_policy.hpp) of the options' `precision`: Derived
 ///     runs its networks through `in_precision(f)`, calls backward on `scaled_loss(loss)` and steps
 ///     only when `unscale_gradients()` (after `average_gradients()`) finds the gradients finite, which
-///     in fp16 a skipped step and a smaller loss scale follow (loss_scaler.hpp; the checkpoint holds
-///     the scaler, the metrics `loss_scale` and `skipped_steps`); the probe's representations and the
+///     in fp16 a skipped step and a smaller loss scale follow (loss_scaler.hpp; in fp16 the checkpoint
+///     holds the scaler, the metrics `loss_scale` and `skipped_steps`); the probe's representations and the
 ///     long run's chains run under the same policy;
 ///   - the divergence guard (divergence_policy.hpp): a non-finite loss, a loss above
 ///     `divergence_threshold`, or a `std::domain_error` from the sampler or the loss ends the
@@ -370,9 +370,11 @@ class basic_trainer {
     a.write("iteration", at::tensor(iteration_), true);
     a.write("best_probe", at::tensor(best_probe_), true);
     a.write("rollbacks", at::tensor(rollbacks_), true);
-    torch::serialize::OutputArchive scaler;
-    scaler_.save(scaler);
-    a.write("loss_scaler", scaler);
+    if (scaler_.enabled()) {  // fp16
+      torch::serialize::OutputArchive scaler;
+      scaler_.save(scaler);
+      a.write("loss_scaler", scaler);
+    }
     a.write("model_kind", c10::IValue(std::string(self().model_kind())));
     a.write("config", c10::IValue(config_));
     a.write("cebm_version", c10::IValue(std::string(CEBM_VERSION_STRING)));
@@ -412,8 +414,8 @@ class basic_trainer {
       at::Generator global = at::detail::getDefaultCPUGenerator();  // a handle on the shared generator
       global.set_state(default_rng);
     }
-    torch::serialize::InputArchive scaler;  // absent before precision modes existed
-    if (a.try_read("loss_scaler", scaler)) scaler_.load(scaler);
+    torch::serialize::InputArchive scaler;  // written in fp16 only
+    if (scaler_.enabled() && a.try_read("loss_scaler", scaler)) scaler_.load(scaler);
     at::Tensor shuffle_rng;  // absent before data-parallel training existed: shuffling was data_rng's
     if (group_ && a.try_read("shuffle_rng", shuffle_rng, true)) shuffle_gen_.set_state(shuffle_rng);
     iteration_ = it.item<std::int64_t>();
